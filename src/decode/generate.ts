@@ -1,0 +1,153 @@
+/**
+ * The decode loop: model step → controller picks T → filters → draw → accept → telemetry → stop.
+ *
+ * One call decodes `rows` continuations of one prompt as a batch. Everything it mutates is local
+ * to the call (cache, rng, samplers, text streams); the model is shared and read-only. It checks
+ * the AbortSignal before every model step, so a closed client stops decoding within one token.
+ */
+import { createChain } from "../sampling/chain.js";
+import { createDraw } from "../sampling/draw.js";
+import type { Rng } from "../sampling/rng.js";
+import type { Sampler } from "../sampling/sampler.js";
+import { createStep, type Step } from "../sampling/step.js";
+import type { Model } from "../model/model.js";
+import { createTextStream } from "../model/tokenizer.js";
+import { createStopMatcher } from "./stop-strings.js";
+
+/** A controller is a sampler that reports how long it has been pinned at a temperature clamp. */
+export interface Controller extends Sampler {
+  /** Consecutive accepted steps with some row's T at t_min or t_max. */
+  readonly saturation: number;
+}
+
+export interface Fallback {
+  /** Switch after this many consecutive saturated steps. */
+  readonly afterSaturatedSteps: number;
+  /** Mode name reported to the caller, e.g. "schedule". */
+  readonly mode: string;
+  create(): Controller;
+}
+
+export interface GenerateOptions {
+  readonly promptIds: readonly number[];
+  readonly rows: number;
+  readonly maxTokens: number;
+  readonly controller: Controller;
+  /** Filters applied after the controller (top-k, top-p, min-p); may be empty. */
+  readonly filters: readonly Sampler[];
+  readonly rng: Rng;
+  readonly stop?: readonly string[];
+  /** Alternatives to report per token (OpenAI `top_logprobs`), 0 for none. */
+  readonly topLogprobs?: number;
+  readonly fallback?: Fallback;
+  readonly signal?: AbortSignal;
+}
+
+export type FinishReason = "stop" | "length";
+
+export interface TokenEvent {
+  readonly type: "token";
+  /** Position of this token in its row (0 = first generated token). */
+  readonly index: number;
+  readonly row: number;
+  readonly tokenId: number;
+  /** Text this token makes visible (may be "" while a stop string or a UTF-8 character is pending). */
+  readonly text: string;
+  readonly temperature: number;
+  /** The controller's entropy estimate, nats (NaN when it makes none). */
+  readonly entropyEstimate: number;
+  /** Exact entropy of the distribution the token was drawn from, nats. */
+  readonly entropy: number;
+  readonly logprob: number;
+  readonly topLogprobs?: readonly { tokenId: number; logprob: number }[];
+  readonly finishReason?: FinishReason;
+}
+
+export interface FallbackEvent {
+  readonly type: "fallback";
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
+
+export type GenerateEvent = TokenEvent | FallbackEvent;
+
+function topOf(probs: Float32Array, k: number): { tokenId: number; logprob: number }[] {
+  const best: { tokenId: number; logprob: number }[] = [];
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i]!;
+    if (p <= 0 || (best.length === k && p <= Math.exp(best[k - 1]!.logprob))) continue;
+    const entry = { tokenId: i, logprob: Math.log(p) };
+    let j = best.length < k ? best.length : k - 1;
+    best[j] = entry;
+    while (j > 0 && best[j - 1]!.logprob < entry.logprob) {
+      best[j] = best[j - 1]!;
+      best[j - 1] = entry;
+      j--;
+    }
+  }
+  return best;
+}
+
+export async function* generate(model: Model, opts: GenerateOptions): AsyncGenerator<GenerateEvent> {
+  const { rows, maxTokens } = opts;
+  const V = model.spec.vocabSize;
+  if (opts.promptIds.length + maxTokens > model.spec.maxPositions) {
+    throw new RangeError(`prompt (${opts.promptIds.length} tokens) + max_tokens (${maxTokens}) exceeds the model's ${model.spec.maxPositions} positions`);
+  }
+  const eos = new Set(model.spec.eosTokenIds);
+  const draw = createDraw(opts.rng);
+  let controller = opts.controller;
+  let chain = createChain([controller, ...opts.filters, draw]);
+  const streams = Array.from({ length: rows }, () => createTextStream(model.tokenizer));
+  const stops = Array.from({ length: rows }, () => createStopMatcher(opts.stop ?? []));
+  const active = new Uint8Array(rows).fill(1);
+  const feed = new Int32Array(rows);
+  const k = Math.min(opts.topLogprobs ?? 0, V);
+
+  if (opts.signal?.aborted) return;
+  let { logits, cache } = await model.lm.prefill(opts.promptIds, rows);
+  for (let t = 0; t < maxTokens; t++) {
+    const step: Step = createStep(logits, rows, V, t, active);
+    chain.apply(step);
+    chain.accept?.(step.tokens, step);
+    for (let b = 0; b < rows; b++) {
+      if (!active[b]) continue;
+      const tokenId = step.tokens[b]!;
+      feed[b] = tokenId;
+      const { text: shown, stopped } = stops[b]!.push(streams[b]!.push(tokenId));
+      let text = shown;
+      let finishReason: FinishReason | undefined;
+      if (stopped || eos.has(tokenId)) finishReason = "stop";
+      else if (t === maxTokens - 1) finishReason = "length";
+      if (finishReason) {
+        if (!stopped) text += stops[b]!.flush();
+        active[b] = 0;
+      }
+      const event: TokenEvent = {
+        type: "token",
+        index: t,
+        row: b,
+        tokenId,
+        text,
+        temperature: step.temperature[b]!,
+        entropyEstimate: step.estimate[b]!,
+        entropy: step.entropy[b]!,
+        logprob: step.logprobs[b]!,
+        ...(k > 0 ? { topLogprobs: topOf(step.probs.subarray(b * V, (b + 1) * V), k) } : {}),
+        ...(finishReason ? { finishReason } : {}),
+      };
+      yield event;
+    }
+    if (opts.fallback && controller.saturation >= opts.fallback.afterSaturatedSteps) {
+      const from = controller.name;
+      controller = opts.fallback.create();
+      chain = createChain([controller, ...opts.filters, draw]);
+      yield { type: "fallback", index: t, from, to: opts.fallback.mode, reason: `${from} controller saturated at a temperature clamp for ${opts.fallback.afterSaturatedSteps} tokens` };
+    }
+    if (!active.some((a) => a === 1) || t === maxTokens - 1) return;
+    if (opts.signal?.aborted) return;
+    ({ logits, cache } = await model.lm.step(feed, cache));
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Node backend — onnxruntime-node (native CPU kernels, all cores). Node-only: the Worker bundle
+ * must never import this file.
+ */
+import { readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import ort from "onnxruntime-node";
+import { loadModel, type Model, type ModelFiles } from "./model.js";
+import type { OrtModule } from "./ort.js";
+
+/** Read a Hugging Face-layout model directory (config.json, tokenizer*.json, onnx/model.onnx). */
+export async function readModelDir(dir: string): Promise<ModelFiles> {
+  const json = async (f: string): Promise<unknown> => JSON.parse(await readFile(join(dir, f), "utf8"));
+  const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
+    json("config.json"),
+    json("tokenizer.json"),
+    json("tokenizer_config.json").catch(() => ({})),
+    readFile(join(dir, "onnx", "model.onnx")),
+  ]);
+  return { name: basename(resolve(dir)), config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
+}
+
+/** Load a model directory on onnxruntime-node. */
+export async function loadNodeModel(dir: string, threads = 0): Promise<Model> {
+  const files = await readModelDir(dir);
+  // 0 lets onnxruntime pick (all cores); the fitter may pin 1 to run rollouts side by side.
+  return loadModel(ort as unknown as OrtModule, files, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+}

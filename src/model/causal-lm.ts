@@ -1,0 +1,111 @@
+/**
+ * CausalLM — a Hugging Face-layout ONNX decoder with a KV cache, over any onnxruntime.
+ *
+ * Inputs follow optimum's "text-generation-with-past" export: `input_ids`, `attention_mask`,
+ * optional `position_ids`, and `past_key_values.{i}.key/value` [batch, kv_heads, past, head_dim];
+ * outputs `logits` and `present.{i}.key/value`. A prompt is run once at batch 1 and its cache
+ * tiled to B rows (B continuations of one prompt share the prefix), then every step feeds one
+ * token per row.
+ */
+import type { ModelSpec } from "./config.js";
+import type { OrtModule, OrtSession, OrtTensor } from "./ort.js";
+
+/** The cache after `length` positions for `rows` rows. Owned by one request; never shared. */
+export interface KvCache {
+  readonly rows: number;
+  readonly length: number;
+  readonly past: Readonly<Record<string, OrtTensor>>;
+}
+
+export interface Logits {
+  /** Next-token logits [rows * vocab] for the last position of each row. */
+  readonly logits: Float32Array;
+  readonly cache: KvCache;
+}
+
+export interface CausalLM {
+  readonly spec: ModelSpec;
+  /** Run the prompt and return its next-token logits and cache, tiled to `rows` identical rows. */
+  prefill(promptIds: readonly number[], rows: number): Promise<Logits>;
+  /** Append one token per row (`tokens.length === cache.rows`). */
+  step(tokens: Int32Array, cache: KvCache): Promise<Logits>;
+}
+
+const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|past_key_values\.\d+\.(key|value))$/;
+
+/** Wrap a created session. Throws when the graph needs an input this engine does not feed. */
+export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelSpec): CausalLM {
+  const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.test(n));
+  if (unknown.length > 0) throw new Error(`model input ${unknown.join(", ")} is not supported`);
+  for (const n of ["input_ids", "attention_mask", "past_key_values.0.key"]) {
+    if (!session.inputNames.includes(n)) throw new Error(`model has no input ${n}: export it with past_key_values`);
+  }
+  const usesPositions = session.inputNames.includes("position_ids");
+  const V = spec.vocabSize;
+  const pastNames: [string, string][] = [];
+  for (let i = 0; i < spec.layers; i++) {
+    for (const kv of ["key", "value"]) pastNames.push([`past_key_values.${i}.${kv}`, `present.${i}.${kv}`]);
+  }
+
+  const int64 = (values: ArrayLike<number>, dims: readonly number[]): OrtTensor => {
+    const data = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+    return new ort.Tensor("int64", data, dims);
+  };
+  const ones = (rows: number, cols: number): OrtTensor =>
+    new ort.Tensor("int64", new BigInt64Array(rows * cols).fill(1n), [rows, cols]);
+
+  async function run(ids: OrtTensor, rows: number, past: Readonly<Record<string, OrtTensor>>, pastLength: number, seq: number) {
+    const feeds: Record<string, OrtTensor> = { input_ids: ids, attention_mask: ones(rows, pastLength + seq), ...past };
+    if (usesPositions) {
+      const pos = new Array<number>(rows * seq);
+      for (let r = 0; r < rows; r++) for (let s = 0; s < seq; s++) pos[r * seq + s] = pastLength + s;
+      feeds["position_ids"] = int64(pos, [rows, seq]);
+    }
+    const out = await session.run(feeds);
+    const present: Record<string, OrtTensor> = {};
+    for (const [pastName, presentName] of pastNames) {
+      const t = out[presentName];
+      if (!t) throw new Error(`model output ${presentName} is missing`);
+      present[pastName] = t;
+    }
+    const logits = out["logits"];
+    if (!logits) throw new Error("model output logits is missing");
+    return { logits: logits.data as Float32Array, present };
+  }
+
+  function emptyPast(): Record<string, OrtTensor> {
+    const past: Record<string, OrtTensor> = {};
+    for (const [name] of pastNames) past[name] = new ort.Tensor("float32", new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
+    return past;
+  }
+
+  function tile(t: OrtTensor, rows: number): OrtTensor {
+    const src = t.data as Float32Array;
+    const out = new Float32Array(src.length * rows);
+    for (let r = 0; r < rows; r++) out.set(src, r * src.length);
+    return new ort.Tensor("float32", out, [rows, ...t.dims.slice(1)]);
+  }
+
+  return {
+    spec,
+    async prefill(promptIds, rows) {
+      if (promptIds.length === 0) throw new RangeError("prompt must contain at least one token");
+      if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
+      const n = promptIds.length;
+      const { logits, present } = await run(int64(promptIds, [1, n]), 1, emptyPast(), 0, n);
+      const last = logits.subarray((n - 1) * V, n * V);
+      const tiled = new Float32Array(rows * V);
+      for (let r = 0; r < rows; r++) tiled.set(last, r * V);
+      const past: Record<string, OrtTensor> = {};
+      for (const [name] of pastNames) past[name] = rows === 1 ? present[name]! : tile(present[name]!, rows);
+      return { logits: tiled, cache: { rows, length: n, past } };
+    },
+    async step(tokens, cache) {
+      if (tokens.length !== cache.rows) throw new RangeError(`expected ${cache.rows} tokens, got ${tokens.length}`);
+      const { logits, present } = await run(int64(tokens, [cache.rows, 1]), cache.rows, cache.past, cache.length, 1);
+      for (const t of Object.values(cache.past)) t.dispose?.();
+      return { logits, cache: { rows: cache.rows, length: cache.length + 1, past: present } };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Model — everything loaded once per process or isolate and shared, immutable, by requests:
+ * the ONNX session wrapped as a CausalLM, the tokenizer, the parsed config and a content id.
+ */
+import { createCausalLM, type CausalLM } from "./causal-lm.js";
+import { parseModelConfig, type ModelSpec } from "./config.js";
+import type { OrtModule } from "./ort.js";
+import { createTokenizer, type TextTokenizer } from "./tokenizer.js";
+
+/** The files of a Hugging Face-layout model directory, already in memory. */
+export interface ModelFiles {
+  /** Directory name, e.g. "kjv-gpt2-4m"; what clients pass as `model`. */
+  readonly name: string;
+  readonly config: unknown;
+  readonly tokenizer: unknown;
+  readonly tokenizerConfig: unknown;
+  /** onnx/model.onnx */
+  readonly onnx: Uint8Array;
+}
+
+export interface Model {
+  readonly name: string;
+  /** Content hash of the ONNX file: schedules and calibrations are keyed by it. */
+  readonly id: string;
+  readonly spec: ModelSpec;
+  readonly lm: CausalLM;
+  readonly tokenizer: TextTokenizer;
+}
+
+/** First 16 hex digits of the SHA-256 of the ONNX bytes. */
+export async function modelIdOf(onnx: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", onnx as Uint8Array<ArrayBuffer>));
+  return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function loadModel(ort: OrtModule, files: ModelFiles, sessionOptions: Record<string, unknown> = {}): Promise<Model> {
+  const spec = parseModelConfig(files.config);
+  const tokenizer = createTokenizer(files.tokenizer, files.tokenizerConfig);
+  const [id, session] = await Promise.all([modelIdOf(files.onnx), ort.InferenceSession.create(files.onnx, sessionOptions)]);
+  return { name: files.name, id, spec, lm: createCausalLM(ort, session, spec), tokenizer };
+}
