@@ -1,0 +1,45 @@
+/**
+ * Marginal entropy — entropy of the average distribution of rows decoded together.
+ *
+ * For B rows sampled at the same position, p̄ = mean_b p_b is the distribution of "a token at
+ * this position" across the batch, and H(p̄) is the marginal entropy the caller's target refers
+ * to. By concavity of entropy H(p̄) ≥ mean_b H(p_b) (the mean conditional entropy); the gap is
+ * the mutual information between row and token, which grows as rows diverge from the shared
+ * prompt.
+ */
+
+/**
+ * H(mean over rows of probs), nats. `probs` is [rows * vocab]; with `active`, only rows with
+ * active[b] !== 0 count. NaN when no row counts. Costs B·V additions and V logs.
+ */
+export function marginalEntropy(probs: Float32Array, rows: number, vocab: number, active?: Uint8Array): number {
+  let count = 0;
+  for (let b = 0; b < rows; b++) if (active === undefined || active[b] !== 0) count++;
+  if (count === 0) return Number.NaN;
+  let h = 0;
+  for (let i = 0; i < vocab; i++) {
+    let sum = 0;
+    for (let b = 0; b < rows; b++) if (active === undefined || active[b] !== 0) sum += probs[b * vocab + i]!;
+    const q = sum / count;
+    if (q > 0) h -= q * Math.log(q);
+  }
+  return h;
+}
+
+/**
+ * mean over rows of H(probs_b), nats; same layout and `active` rule as `marginalEntropy`.
+ * NaN when no row counts. Costs B·V logs.
+ */
+export function meanConditionalEntropy(probs: Float32Array, rows: number, vocab: number, active?: Uint8Array): number {
+  let count = 0;
+  let total = 0;
+  for (let b = 0; b < rows; b++) {
+    if (active !== undefined && active[b] === 0) continue;
+    count++;
+    for (let i = b * vocab; i < (b + 1) * vocab; i++) {
+      const q = probs[i]!;
+      if (q > 0) total -= q * Math.log(q);
+    }
+  }
+  return count === 0 ? Number.NaN : total / count;
+}
