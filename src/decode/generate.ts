@@ -5,6 +5,7 @@
  * to the call (cache, rng, samplers, text streams); the model is shared and read-only. It checks
  * the AbortSignal before every model step, so a closed client stops decoding within one token.
  */
+import type { Controller } from "../control/controller.js";
 import { createChain } from "../sampling/chain.js";
 import { createDraw } from "../sampling/draw.js";
 import type { Rng } from "../sampling/rng.js";
@@ -13,12 +14,6 @@ import { createStep, type Step } from "../sampling/step.js";
 import type { Model } from "../model/model.js";
 import { createTextStream } from "../model/tokenizer.js";
 import { createStopMatcher } from "./stop-strings.js";
-
-/** A controller is a sampler that reports how long it has been pinned at a temperature clamp. */
-export interface Controller extends Sampler {
-  /** Consecutive accepted steps with some row's T at t_min or t_max. */
-  readonly saturation: number;
-}
 
 export interface Fallback {
   /** Switch after this many consecutive saturated steps. */

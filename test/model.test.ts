@@ -1,0 +1,120 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, test } from "vitest";
+import { parseModelConfig } from "../src/model/config.js";
+import { createTextStream } from "../src/model/tokenizer.js";
+import { DEFAULT_MODEL_DIR, nodeModel, webModel } from "./helpers/model.js";
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array): number => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
+
+function logSoftmaxAt(z: Float32Array, i: number): number {
+  let m = -Infinity;
+  for (const v of z) m = Math.max(m, v);
+  let s = 0;
+  for (const v of z) s += Math.exp(v - m);
+  return z[i]! - m - Math.log(s);
+}
+
+describe("model config", () => {
+  test("maps GPT-2 and Llama/Qwen naming to one spec", () => {
+    const gpt2 = parseModelConfig({ model_type: "gpt2", n_layer: 4, n_head: 4, n_embd: 256, n_positions: 1024, vocab_size: 4096, eos_token_id: 0 });
+    expect(gpt2).toMatchObject({ layers: 4, kvHeads: 4, headDim: 64, maxPositions: 1024, vocabSize: 4096, eosTokenIds: [0] });
+    const qwen = parseModelConfig({
+      model_type: "qwen2", num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, hidden_size: 896,
+      max_position_embeddings: 32768, vocab_size: 151936, eos_token_id: [151643, 151645],
+    });
+    expect(qwen).toMatchObject({ layers: 24, kvHeads: 2, headDim: 64, maxPositions: 32768, eosTokenIds: [151643, 151645] });
+    expect(parseModelConfig({ num_hidden_layers: 2, num_attention_heads: 8, hidden_size: 512, head_dim: 128, max_position_embeddings: 8, vocab_size: 10 }).headDim).toBe(128);
+  });
+
+  test("names the missing field", () => {
+    expect(() => parseModelConfig({ n_layer: 4, n_head: 4, n_embd: 256, vocab_size: 10 })).toThrow(/max_position_embeddings or n_positions/);
+    expect(() => parseModelConfig({ n_layer: 4, n_head: 3, n_embd: 256, n_positions: 8, vocab_size: 10 })).toThrow(/not divisible/);
+    expect(() => parseModelConfig(null)).toThrow(/not a JSON object/);
+  });
+});
+
+describe("default model", () => {
+  test("loads on onnxruntime-node with the advertised shapes", async () => {
+    const m = await nodeModel();
+    expect(m.spec).toMatchObject({ modelType: "gpt2", maxPositions: 1024, vocabSize: 4096, eosTokenIds: [0] });
+    expect(m.id).toMatch(/^[0-9a-f]{16}$/);
+    const ids = m.tokenizer.encode("In the beginning");
+    const { logits, cache } = await m.lm.prefill(ids, 3);
+    expect(logits.length).toBe(3 * m.spec.vocabSize);
+    expect(cache).toMatchObject({ rows: 3, length: ids.length });
+    expect(logits.every(Number.isFinite)).toBe(true);
+    // the three rows share the prompt, so their logits are identical
+    expect(maxAbsDiff(logits.subarray(0, 4096), logits.subarray(2 * 4096))).toBe(0);
+  });
+
+  test("onnxruntime-web (wasm) gives the same logits as onnxruntime-node", async () => {
+    const [n, w] = await Promise.all([nodeModel(), webModel()]);
+    expect(w.id).toBe(n.id);
+    const ids = n.tokenizer.encode("And God said, Let there be light");
+    const a = await n.lm.prefill(ids, 2);
+    const b = await w.lm.prefill(ids, 2);
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-3);
+    const next = new Int32Array([5, 9]);
+    const a2 = await n.lm.step(next, a.cache);
+    const b2 = await w.lm.step(next, b.cache);
+    expect(maxAbsDiff(a2.logits, b2.logits)).toBeLessThan(1e-3);
+    // different tokens per row give different rows
+    expect(maxAbsDiff(a2.logits.subarray(0, 4096), a2.logits.subarray(4096))).toBeGreaterThan(1e-2);
+  });
+
+  test("incremental decoding with the KV cache equals a full forward", async () => {
+    const m = await nodeModel();
+    const ids = m.tokenizer.encode("Then the LORD answered Job out of the whirlwind, and said");
+    for (const backend of [m, await webModel()]) {
+      let inc = await backend.lm.prefill(ids.slice(0, 1), 1);
+      for (let t = 1; t < ids.length; t++) inc = await backend.lm.step(new Int32Array([ids[t]!]), inc.cache);
+      const full = await backend.lm.prefill(ids, 1);
+      expect(inc.cache.length).toBe(ids.length);
+      expect(maxAbsDiff(inc.logits, full.logits)).toBeLessThan(1e-3);
+    }
+  });
+
+  test("held-out NLL matches the model card, so the shipped file is the trained one", async () => {
+    const m = await nodeModel();
+    const evaluation = JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/evaluation.json`, "utf8"));
+    const text = await readFile(evaluation.fixture.path, "utf8");
+    const ids = m.tokenizer.encode(text);
+    expect(ids.length).toBe(evaluation.fixture.tokens);
+    expect(m.tokenizer.decode(ids)).toBe(text);
+    let out = await m.lm.prefill(ids.slice(0, 1), 1);
+    let nll = 0;
+    for (let t = 1; t < ids.length; t++) {
+      nll -= logSoftmaxAt(out.logits, ids[t]!);
+      if (t < ids.length - 1) out = await m.lm.step(new Int32Array([ids[t]!]), out.cache);
+    }
+    const mean = nll / (ids.length - 1);
+    expect(Math.abs(mean - evaluation.fixture.mean_nll)).toBeLessThan(0.05);
+    // and well below the unigram baseline in the card
+    const training = JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/training.json`, "utf8"));
+    expect(mean).toBeLessThan(training.unigram_nll_nats_per_token - 1);
+  });
+});
+
+describe("tokenizer", () => {
+  test("round-trips text, including multi-byte characters", async () => {
+    const m = await nodeModel();
+    for (const s of ["And it came to pass, that Abraham's 12 sons", "naïve café — ünïcödé 🙂", "  two  spaces\nnewline"]) {
+      expect(m.tokenizer.decode(m.tokenizer.encode(s))).toBe(s);
+    }
+  });
+
+  test("streaming detokenization emits exactly the decoded text, never half a character", async () => {
+    const m = await nodeModel();
+    const s = "Selah. 🙂 The café's naïve 12 ünïcödé";
+    const ids = m.tokenizer.encode(s);
+    const stream = createTextStream(m.tokenizer);
+    const pieces = ids.map((id) => stream.push(id));
+    expect(pieces.join("")).toBe(s);
+    expect(pieces.some((p) => p.includes("\uFFFD"))).toBe(false);
+    expect(stream.text).toBe(s);
+  });
+});

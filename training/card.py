@@ -1,0 +1,110 @@
+"""Render models/<name>/README.md from training.json and evaluation.json (numbers are never typed).
+
+Usage: /usr/bin/python3 training/card.py --model models/<name>
+"""
+import argparse
+import json
+import os
+
+TEMPLATE = """# {name}
+
+A small GPT-2-architecture causal language model trained from scratch by `training/` in this
+repository, so that isentropic runs, and its claims can be checked, on a machine with no network.
+It is a toy: it writes King-James-flavoured English, not answers. Every number below is generated
+by the pipeline (`training/card.py`); rerun it rather than editing this file.
+
+| | |
+|---|---|
+| architecture | GPT-2 (`model_type: gpt2`), {n_layer} layers, {n_head} heads, d_model {n_embd}, GELU (tanh), tied embeddings |
+| parameters | {params:,} |
+| context | {n_positions} positions (trained at full context in its last {long_steps} steps, see below) |
+| tokenizer | byte-level BPE (GPT-2 pre-tokenizer), {vocab} tokens incl. `<|endoftext|>` (id 0), trained by `training/bpe.py` |
+| corpus | King James Bible (1611) from Debian's `bible-kjv-text` (read with `bible-kjv`): public domain; the package carries Chip Chapin's "unrestricted use" legend. {train_tokens:,} training tokens; every 20th chapter held out ({valid_tokens:,} validation tokens scored) |
+| files | `config.json`, `tokenizer.json`, `tokenizer_config.json` (with a plain-text chat template), `onnx/model.onnx` ({onnx_mib:.1f} MiB, fp32) |
+| training | {minutes:.0f} min on {threads} CPU threads (2-core AMD EPYC VM), PyTorch {torch}, {tokens_seen:,} tokens seen |
+
+## Quality
+
+| | nats/token | bits/char |
+|---|---|---|
+| this model, validation | **{nll:.3f}** | **{bpc:.3f}** |
+| unigram baseline (training counts, add-one) | {uni:.3f} | {uni_bpc:.3f} |
+
+({cpt:.2f} characters per token on validation text.) Export parity, checked by the pipeline on
+{parity_tokens} validation tokens: onnxruntime vs PyTorch logits max |diff| {parity_torch:.1e};
+KV-cache incremental decoding vs one full forward max |diff| {parity_inc:.1e} (tolerance 1e-3). The training curve is in `training.json`.
+Held-out fixture `{fixture_path}` ({fixture_tokens} tokens): mean NLL **{fixture_nll:.4f}** nats/token,
+recomputed through onnxruntime by `npm test`.
+
+Training: {short_steps} steps on {short_len}-token windows at random position offsets (so every
+position embedding trains at a quarter of the cost), then {long_steps} steps on full {n_positions}-token
+windows; AdamW, lr {lr} with warm-up and cosine decay, seed {seed}.
+
+## Fixed temperature drifts
+
+From the prompt "{prompt}", {batch} continuations x {tokens} tokens at each fixed T (seed {dseed}).
+Marginal entropy H(p̄_t) with p̄_t the mean of the {batch} temperature-scaled next-token
+distributions at position t, and the mean conditional entropy mean_b H(p_b,t), averaged over
+windows; ± is the bootstrap standard error over rows ({bootstrap} resamples).
+
+| T | marginal [0,50) | marginal [50,300) | marginal [300,1000) | conditional [0,50) | conditional [50,300) | conditional [300,1000) |
+|---|---|---|---|---|---|---|
+{drift_rows}
+
+## Do cheap logit statistics predict entropy?
+
+Over all (row, position) pairs of the T=1 rollout above ({n_pairs:,} pairs), correlation of each
+statistic of the raw logits with the exact entropy of softmax(z):
+
+| statistic | Pearson | Spearman |
+|---|---|---|
+{proxy_rows}
+
+## Reproduce
+
+```sh
+apt-get install -y python3-torch python3-onnx python3-regex libopenblas0-pthread bible-kjv bible-kjv-text
+npm install          # onnxruntime-node for the parity check
+bash training/build.sh   # train, export, check parity, evaluate, write this card
+```
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    args = ap.parse_args()
+    d = args.model
+    tr = json.load(open(os.path.join(d, "training.json")))
+    ev = json.load(open(os.path.join(d, "evaluation.json")))
+    parity = json.load(open(os.path.join(d, "parity.json")))
+    cfg = tr["config"]
+    dr = ev["drift"]
+    rows = []
+    for T, v in dr["by_temperature"].items():
+        m, c = v["marginal"], v["conditional"]
+        cells = [f"{m[w]['mean']:.2f} ± {m[w]['se']:.2f}" for w in m] + [f"{c[w]['mean']:.2f} ± {c[w]['se']:.2f}" for w in c]
+        rows.append(f"| {T} | " + " | ".join(cells) + " |")
+    proxy_rows = [f"| {k} | {v['pearson']:+.3f} | {v['spearman']:+.3f} |" for k, v in ev["proxy_correlation_T1"].items()]
+    text = TEMPLATE.format(
+        name=os.path.basename(os.path.normpath(d)), params=tr["parameters"], vocab=cfg["vocab_size"],
+        n_layer=cfg["n_layer"], n_head=cfg["n_head"], n_embd=cfg["n_embd"], n_positions=cfg["n_positions"],
+        long_steps=tr["args"]["long_steps"], short_steps=tr["args"]["short_steps"], short_len=tr["args"]["short_len"],
+        lr=tr["args"]["lr"], seed=tr["args"]["seed"],
+        train_tokens=tr["train_tokens"], valid_tokens=tr["valid_tokens_scored"],
+        onnx_mib=os.path.getsize(os.path.join(d, "onnx", "model.onnx")) / 2**20,
+        minutes=tr["train_seconds"] / 60, threads=tr["threads"], torch=tr["torch"], tokens_seen=tr["tokens_seen"],
+        nll=tr["valid_nll_nats_per_token"], bpc=tr["valid_bits_per_char"], uni=tr["unigram_nll_nats_per_token"],
+        uni_bpc=tr["unigram_bits_per_char"], cpt=tr["chars_per_token"],
+        fixture_path=ev["fixture"]["path"], fixture_tokens=ev["fixture"]["tokens"], fixture_nll=ev["fixture"]["mean_nll"],
+        prompt=dr["prompt"], batch=dr["batch"], tokens=dr["tokens"], dseed=dr["seed"], bootstrap=dr["bootstrap"],
+        parity_tokens=parity["tokens"], parity_torch=parity["max_abs_onnx_vs_torch"],
+        parity_inc=parity["max_abs_incremental_vs_full"],
+        drift_rows="\n".join(rows), proxy_rows="\n".join(proxy_rows), n_pairs=dr["batch"] * dr["tokens"],
+    )
+    with open(os.path.join(d, "README.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
