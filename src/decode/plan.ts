@@ -7,7 +7,7 @@
  * nothing the model lacks); a proxy controller pinned at a clamp hands over to the schedule
  * mid-generation (see generate.ts). Every substitution is reported back with its reason.
  */
-import type { CalibrationFile } from "../control/schedule-schema.js";
+import type { Catalog } from "../control/catalog.js";
 import type { Controller } from "../control/controller.js";
 import { createExactController } from "../control/exact.js";
 import { createFixedController } from "../control/fixed.js";
@@ -19,6 +19,8 @@ import { createMirostat } from "../sampling/mirostat.js";
 import type { Sampler } from "../sampling/sampler.js";
 import { createTopK } from "../sampling/top-k.js";
 import type { Fallback } from "./generate.js";
+
+export type { Catalog };
 
 export const MODES = ["fixed", "proxy", "schedule", "marginal", "exact", "mirostat"] as const;
 export type Mode = (typeof MODES)[number];
@@ -35,12 +37,6 @@ export interface EntropyParams {
   readonly tau?: number;
   /** Mirostat learning rate; default 0.1 (Basu et al. 2021). */
   readonly eta?: number;
-}
-
-/** Fitted data for the loaded model; either part may be missing. */
-export interface Catalog {
-  readonly schedules?: ScheduleSet;
-  readonly calibration?: CalibrationFile;
 }
 
 export interface ControlContext {
@@ -122,7 +118,7 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
         const tau = p.tau ?? p.target;
         if (tau === undefined) throw new PlanError("entropy.tau", "mode mirostat needs entropy.tau (or entropy.target), nats");
         const mirostat = createMirostat(defined({ tau, eta: p.eta }));
-        return { ...base, mode: "mirostat", controller: neverSaturates("mirostat", mirostat), samplers: [] };
+        return { ...base, mode: "mirostat", controller: neverSaturates("mirostat", mirostat) };
       }
       case "schedule": {
         const target = requireTarget(p, ctx.vocabSize);
