@@ -1,0 +1,95 @@
+/**
+ * Controller — the contract of an entropy controller and the options every one of them shares.
+ *
+ * A controller is a Sampler placed first in the chain: `apply` writes each active row's
+ * temperature, estimate and scores (via `scaleRowInto`); `accept` reads what the draw measured
+ * and moves per-row state. Control acts on log T: entropy rises monotonically with T and roughly
+ * linearly in log T, so an error in nats maps to a multiplicative step in T.
+ */
+import type { Sampler } from "../sampling/sampler.js";
+import type { Step } from "../sampling/step.js";
+
+export interface Controller extends Sampler {
+  /**
+   * Consecutive accepted steps in which some active row's applied temperature sat at t_min or
+   * t_max; 0 after any step with every row inside. A long run means the target is out of reach.
+   */
+  readonly saturation: number;
+}
+
+/** Options shared by the feedback controllers. */
+export interface ControllerOptions {
+  /** Entropy target, nats (≥ 0; at most log V is reachable). */
+  target: number;
+  /**
+   * Change of log T per nat of entropy error per accepted step; default 0.1. The loop gain is
+   * gain · dH/dlog T, which is 1–3 nats on typical LM distributions, so 0.1 settles in about
+   * 5–10 tokens, stays far from the instability at 2, and averages out per-token noise.
+   */
+  gain?: number;
+  /** Lowest temperature; default 0.05, below which sampling is greedy in effect. */
+  tMin?: number;
+  /** Highest temperature; default 4, above which an LM's distribution is near uniform. */
+  tMax?: number;
+  /** Accepted steps during which feedback state is frozen and the controller only observes; default 0. */
+  warmup?: number;
+}
+
+/** Options of controllers that hold a temperature as state (exact, marginal). */
+export interface FeedbackControllerOptions extends ControllerOptions {
+  /** Temperature before any feedback; default 1 (the model's own distribution) clamped into range. */
+  tInit?: number;
+}
+
+/** The temperature range a controller may use. */
+export interface TemperatureRange {
+  tMin: number;
+  tMax: number;
+}
+
+export type ResolvedControllerOptions = Required<ControllerOptions>;
+
+export const DEFAULT_GAIN = 0.1;
+export const DEFAULT_T_MIN = 0.05;
+export const DEFAULT_T_MAX = 4;
+
+/** Options with defaults filled in; a RangeError names the first option out of its domain. */
+export function resolveControllerOptions(options: ControllerOptions): ResolvedControllerOptions {
+  const { target, gain = DEFAULT_GAIN, tMin = DEFAULT_T_MIN, tMax = DEFAULT_T_MAX, warmup = 0 } = options;
+  if (!(target >= 0) || !Number.isFinite(target)) throw new RangeError(`target must be finite and >= 0, got ${target}`);
+  if (!(gain >= 0) || !Number.isFinite(gain)) throw new RangeError(`gain must be finite and >= 0, got ${gain}`);
+  if (!(tMin > 0) || !Number.isFinite(tMin)) throw new RangeError(`t_min must be finite and > 0, got ${tMin}`);
+  if (!(tMax >= tMin) || !Number.isFinite(tMax)) throw new RangeError(`t_max must be finite and >= t_min, got ${tMax}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warmup must be a non-negative integer, got ${warmup}`);
+  return { target, gain, tMin, tMax, warmup };
+}
+
+/** The initial temperature: `tInit` if given (must lie in the range), else 1 clamped into it. */
+export function resolveInitialTemperature(tInit: number | undefined, range: TemperatureRange): number {
+  if (tInit === undefined) return clampTemperature(1, range);
+  if (!(tInit >= range.tMin && tInit <= range.tMax)) {
+    throw new RangeError(`t_init must be in [t_min, t_max] = [${range.tMin}, ${range.tMax}], got ${tInit}`);
+  }
+  return tInit;
+}
+
+/** `temperature` limited to [tMin, tMax] (NaN stays NaN). */
+export function clampTemperature(temperature: number, { tMin, tMax }: TemperatureRange): number {
+  return Math.min(tMax, Math.max(tMin, temperature));
+}
+
+/**
+ * Whether `temperature` (as stored in a Step, float32) sits at either end of the range. The
+ * bounds are rounded to float32 too, so a clamped value compares equal to its bound.
+ */
+function isAtClamp(temperature: number, { tMin, tMax }: TemperatureRange): boolean {
+  return temperature <= Math.fround(tMin) || temperature >= Math.fround(tMax);
+}
+
+/** Whether any active row of `step` was sampled at a clamped temperature. */
+export function anyRowAtClamp(step: Step, range: TemperatureRange): boolean {
+  for (let b = 0; b < step.rows; b++) {
+    if (step.active[b] !== 0 && isAtClamp(step.temperature[b]!, range)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,61 @@
+/**
+ * Marginal — one temperature for a batch of rows, steered by the batch's marginal entropy.
+ *
+ * For n > 1 rows decoded together, the caller's target is the entropy of a token at this
+ * position across the rows, H(mean_b p_b), which exceeds each row's conditional entropy by the
+ * rows' disagreement. accept measures it from the `probs` the draw wrote (B·V additions, V logs)
+ * and moves the shared log T by gain · (target − H_marg), clamped — integral action as in
+ * exact.ts. One T for the batch keeps the rows exchangeable; a per-row T (e.g. exact control of
+ * each row at a conditional target) is an alternative the evaluation may revisit.
+ */
+import { marginalEntropy } from "../sampling/marginal.js";
+import type { Step } from "../sampling/step.js";
+import { scaleRowInto } from "../sampling/temperature.js";
+import {
+  type Controller,
+  type FeedbackControllerOptions,
+  anyRowAtClamp,
+  clampTemperature,
+  resolveControllerOptions,
+  resolveInitialTemperature,
+} from "./controller.js";
+
+/**
+ * Batch-marginal controller. `estimate[b]` is the marginal entropy measured at the previous
+ * step (NaN before the first), the same for every active row.
+ */
+export function createMarginalController(options: FeedbackControllerOptions): Controller {
+  const o = resolveControllerOptions(options);
+  const tInit = resolveInitialTemperature(options.tInit, o);
+  let temperature = tInit;
+  let last = Number.NaN;
+  let accepted = 0;
+  let saturation = 0;
+  return {
+    name: "marginal",
+    get saturation(): number {
+      return saturation;
+    },
+    apply(step: Step): void {
+      for (let b = 0; b < step.rows; b++) {
+        if (step.active[b] === 0) continue;
+        scaleRowInto(step, b, temperature);
+        step.estimate[b] = last;
+      }
+    },
+    accept(_tokens: Int32Array, step: Step): void {
+      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
+      const h = marginalEntropy(step.probs, step.rows, step.vocab, step.active);
+      if (Number.isNaN(h)) return;
+      last = h;
+      if (accepted++ < o.warmup) return;
+      temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - h)), o);
+    },
+    reset(): void {
+      temperature = tInit;
+      last = Number.NaN;
+      accepted = 0;
+      saturation = 0;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Proxy — feed-forward temperature from a logit statistic, plus a per-row feedback correction.
+ *
+ * Feed-forward: one pass over the raw logits gives stat(z) (no exponentials); the calibration is
+ * solved in closed form for the x* whose predicted entropy is the target, and T_ff = stat(z)/x*
+ * (√(var(z)/x*) for the variance). This follows each step's logit scale immediately instead of
+ * waiting for feedback to catch up, and needs no candidate softmaxes.
+ * Feedback: the table is only an average, so each row keeps a correction c_b on log T, moved
+ * in accept by gain · (target − H_b) from the exact entropy the draw already computed.
+ * T_b = clamp(T_ff · exp(c_b)). While T sits at a clamp in the direction the error pushes, c_b
+ * is not moved (conditional integration), so it does not wind up beyond what the clamp allows.
+ *
+ * The per-row loop controls conditional entropy, while a caller's target is marginal. Marginal ≥
+ * mean conditional (concavity), and the gap grows with position as rows diverge; at t = 0 the
+ * two are equal because every row conditions on the same prompt. So rows aim at
+ * target − offset(t), with the offset fitted beside the calibration (0 by default).
+ */
+import { logitStats } from "../sampling/logit-stats.js";
+import { type Step, rowOf } from "../sampling/step.js";
+import { scaleRowInto } from "../sampling/temperature.js";
+import {
+  type Calibration,
+  predictEntropy,
+  scaledStatistic,
+  solveStatistic,
+  statisticOf,
+  temperatureFor,
+  validateCalibration,
+} from "./calibration.js";
+import {
+  type Controller,
+  type ControllerOptions,
+  anyRowAtClamp,
+  clampTemperature,
+  resolveControllerOptions,
+} from "./controller.js";
+
+export interface ProxyControllerOptions extends ControllerOptions {
+  calibration: Calibration;
+  /** Marginal − conditional entropy expected at a position, nats; default 0. */
+  offset?: (position: number) => number;
+}
+
+/**
+ * Per-row proxy controller. During warmup the corrections stay 0 (feed-forward only).
+ * `estimate[b]` is the table's predicted entropy at the temperature chosen for row b.
+ */
+export function createProxyController(options: ProxyControllerOptions): Controller {
+  const o = resolveControllerOptions(options);
+  const calibration = validateCalibration(options.calibration);
+  const offset = options.offset ?? (() => 0);
+  const correction: number[] = [];
+  let accepted = 0;
+  let saturation = 0;
+  return {
+    name: "proxy",
+    get saturation(): number {
+      return saturation;
+    },
+    apply(step: Step): void {
+      const xStar = solveStatistic(calibration, o.target - offset(step.position));
+      for (let b = 0; b < step.rows; b++) {
+        if (step.active[b] === 0) continue;
+        const raw = statisticOf(logitStats(rowOf(step.logits, step, b)), calibration.statistic);
+        const feedForward = temperatureFor(calibration.statistic, raw, xStar);
+        const temperature = clampTemperature(feedForward * Math.exp(correction[b] ?? 0), o);
+        scaleRowInto(step, b, temperature);
+        step.estimate[b] = predictEntropy(calibration, scaledStatistic(calibration.statistic, raw, temperature));
+      }
+    },
+    accept(_tokens: Int32Array, step: Step): void {
+      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
+      if (accepted++ < o.warmup) return;
+      const target = o.target - offset(step.position);
+      for (let b = 0; b < step.rows; b++) {
+        const h = step.entropy[b]!;
+        if (step.active[b] === 0 || Number.isNaN(h)) continue;
+        const error = target - h;
+        const applied = step.temperature[b]!;
+        const pinned = (error > 0 && applied >= Math.fround(o.tMax)) || (error < 0 && applied <= Math.fround(o.tMin));
+        if (!pinned) correction[b] = (correction[b] ?? 0) + o.gain * error;
+      }
+    },
+    reset(): void {
+      correction.length = 0;
+      accepted = 0;
+      saturation = 0;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { createFixedController } from "../src/control/fixed.js";
+import { createMarginalController } from "../src/control/marginal.js";
+import { drive, meanOver } from "./plant.js";
+
+// Four rows with independent logits: their marginal exceeds each row's conditional entropy.
+const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
+const target = 5.5;
+
+describe("marginal controller", () => {
+  it("holds the batch's marginal entropy at the target while a fixed T drifts away", () => {
+    const fixed = drive(createFixedController(1), plant);
+    const marginal = drive(createMarginalController({ target }), plant);
+    expect(meanOver(fixed.marginal, 300)).toBeLessThan(target - 1);
+    expect(Math.abs(meanOver(marginal.marginal, 300) - target)).toBeLessThan(0.05);
+    // The rows' own entropies sit below: marginal ≥ mean conditional.
+    expect(meanOver(marginal.entropy, 300)).toBeLessThan(target - 0.3);
+  });
+
+  it("uses one temperature for all rows and reports the last marginal as the estimate", () => {
+    const trace = drive(createMarginalController({ target }), plant);
+    for (const row of trace.temperature) expect(new Set(row).size).toBe(1);
+    expect(trace.estimate[0]!.every(Number.isNaN)).toBe(true);
+    expect(trace.estimate[10]![2]).toBeCloseTo(trace.marginal[9]!, 5);
+  });
+
+  it("holds T during warmup while observing", () => {
+    const trace = drive(createMarginalController({ target, warmup: 3 }), plant);
+    expect(trace.temperature.slice(0, 4).flat().every((t) => t === 1)).toBe(true);
+    expect(trace.estimate[3]![0]).toBeCloseTo(trace.marginal[2]!, 5);
+    expect(trace.temperature[4]![0]).not.toBe(1);
+  });
+
+  it("counts saturation at a clamp and resets it", () => {
+    const c = createMarginalController({ target, tMin: 0.01, tMax: 0.02 });
+    drive(c, { ...plant, steps: 12 });
+    expect(c.saturation).toBe(12);
+    c.reset?.();
+    expect(c.saturation).toBe(0);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_GAIN,
+  DEFAULT_T_MAX,
+  DEFAULT_T_MIN,
+  anyRowAtClamp,
+  clampTemperature,
+  resolveControllerOptions,
+  resolveInitialTemperature,
+} from "../src/control/controller.js";
+import { createExactController } from "../src/control/exact.js";
+import { createFixedController } from "../src/control/fixed.js";
+import { createMarginalController } from "../src/control/marginal.js";
+import { createStep } from "../src/sampling/step.js";
+
+describe("controller options", () => {
+  it("fill documented defaults", () => {
+    expect(resolveControllerOptions({ target: 3 })).toEqual({ target: 3, gain: DEFAULT_GAIN, tMin: DEFAULT_T_MIN, tMax: DEFAULT_T_MAX, warmup: 0 });
+  });
+
+  it.each([
+    [{ target: -1 }, /^target/],
+    [{ target: Number.NaN }, /^target/],
+    [{ target: 3, gain: -0.1 }, /^gain/],
+    [{ target: 3, gain: Infinity }, /^gain/],
+    [{ target: 3, tMin: 0 }, /^t_min must be finite and > 0/],
+    [{ target: 3, tMin: 2, tMax: 1 }, /^t_max must be finite and >= t_min/],
+    [{ target: 3, tMax: Infinity }, /^t_max/],
+    [{ target: 3, warmup: 1.5 }, /^warmup/],
+    [{ target: 3, warmup: -1 }, /^warmup/],
+  ])("reject %o", (options, message) => {
+    expect(() => resolveControllerOptions(options)).toThrow(RangeError);
+    expect(() => resolveControllerOptions(options)).toThrow(message);
+  });
+
+  it("check t_init against the range, defaulting to 1 clamped into it", () => {
+    expect(resolveInitialTemperature(undefined, { tMin: 0.1, tMax: 4 })).toBe(1);
+    expect(resolveInitialTemperature(undefined, { tMin: 0.01, tMax: 0.02 })).toBe(0.02);
+    expect(resolveInitialTemperature(0.5, { tMin: 0.1, tMax: 4 })).toBe(0.5);
+    expect(() => resolveInitialTemperature(5, { tMin: 0.1, tMax: 4 })).toThrow(/^t_init/);
+    expect(() => createExactController({ target: 3, tInit: 0 })).toThrow(/^t_init/);
+    expect(() => createMarginalController({ target: 3, tInit: 9 })).toThrow(/^t_init/);
+  });
+
+  it("are checked when a controller is built", () => {
+    expect(() => createExactController({ target: 3, tMin: -1 })).toThrow(/^t_min/);
+    expect(() => createMarginalController({ target: -3 })).toThrow(/^target/);
+  });
+});
+
+describe("clamping", () => {
+  it("limits T to the range and detects float32-stored clamped values", () => {
+    const range = { tMin: 0.1, tMax: 0.3 };
+    expect(clampTemperature(0.01, range)).toBe(0.1);
+    expect(clampTemperature(7, range)).toBe(0.3);
+    expect(clampTemperature(0.2, range)).toBe(0.2);
+    const step = createStep(new Float32Array(6), 3, 2, 0, Uint8Array.from([1, 1, 0]));
+    step.temperature.set([0.2, 0.2, 0.3]);
+    expect(anyRowAtClamp(step, range)).toBe(false);
+    step.temperature[1] = clampTemperature(9, range);
+    expect(anyRowAtClamp(step, range)).toBe(true);
+  });
+});
+
+describe("fixed controller", () => {
+  it("is the temperature sampler under a controller's name, never saturated", () => {
+    const c = createFixedController(2);
+    const step = createStep(Float32Array.from([2, 4]), 1, 2, 0);
+    c.apply(step);
+    expect([...step.scores]).toEqual([1, 2]);
+    expect(c.name).toBe("fixed");
+    expect(c.saturation).toBe(0);
+    expect(() => createFixedController(0)).toThrow(/temperature/);
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Calibration,
+  offsetFromTable,
+  predictEntropy,
+  solveStatistic,
+  temperatureFor,
+  validateCalibration,
+} from "../src/control/calibration.js";
+import { createExactController } from "../src/control/exact.js";
+import { createProxyController } from "../src/control/proxy.js";
+import { entropyOf } from "../src/sampling/entropy.js";
+import { logitStats } from "../src/sampling/logit-stats.js";
+import { createRng } from "../src/sampling/rng.js";
+import { drive, fillGaussian, meanOver } from "./plant.js";
+
+const vocab = 512;
+const plant = { rows: 4, vocab, steps: 400, seed: 5 };
+const target = 5;
+
+/**
+ * A PROVISIONAL calibration derived from the plant itself, for these tests only: the mean exact
+ * entropy of 16 Gaussian logit rows (a seed the plant does not use) rescaled so their gap/T is x.
+ * Real calibrations are fitted per model by the CLI.
+ */
+function plantCalibration(): Calibration {
+  const rng = createRng(99);
+  const rows = Array.from({ length: 16 }, () => fillGaussian(rng, new Float32Array(vocab)));
+  const x = Array.from({ length: 41 }, (_, i) => i * 0.3);
+  const entropy = x.map((xi) => rows.reduce((sum, g) => sum + (xi === 0 ? Math.log(vocab) : entropyOf(g, logitStats(g).gap / xi)), 0) / rows.length);
+  return validateCalibration({ statistic: "gap", x, entropy });
+}
+const calibration = plantCalibration();
+const biased: Calibration = { ...calibration, entropy: calibration.entropy.map((h) => h + 0.5) };
+
+describe("calibration table", () => {
+  const cal: Calibration = { statistic: "std", x: [0, 1, 2, 4], entropy: [6, 5, 3, 3] };
+
+  it("predicts piecewise linearly, holding the ends", () => {
+    expect(predictEntropy(cal, 0.5)).toBeCloseTo(5.5, 12);
+    expect(predictEntropy(cal, 1.5)).toBeCloseTo(4, 12);
+    expect(predictEntropy(cal, -1)).toBe(6);
+    expect(predictEntropy(cal, 9)).toBe(3);
+  });
+
+  it("solves for x in closed form, inverse to predict", () => {
+    expect(solveStatistic(cal, 5.5)).toBeCloseTo(0.5, 12);
+    expect(solveStatistic(cal, 4)).toBeCloseTo(1.5, 12);
+    for (const h of [3.1, 4.4, 5.9]) expect(predictEntropy(cal, solveStatistic(cal, h))).toBeCloseTo(h, 12);
+    expect(solveStatistic(cal, 7)).toBe(0);
+    expect(solveStatistic(cal, 3)).toBe(2);
+    expect(solveStatistic(cal, 1)).toBe(4);
+  });
+
+  it("maps a statistic to the temperature that scales it to x", () => {
+    expect(temperatureFor("std", 3, 1.5)).toBe(2);
+    expect(temperatureFor("gap", 3, 1.5)).toBe(2);
+    expect(temperatureFor("variance", 8, 2)).toBe(2);
+    expect(temperatureFor("std", 0, 0)).toBe(0);
+  });
+
+  it.each([
+    [{ statistic: "mean", x: [0, 1], entropy: [1, 0] }, /^statistic/],
+    [{ statistic: "std", x: [0], entropy: [1] }, /^x must have at least 2/],
+    [{ statistic: "std", x: [0, 1], entropy: [1] }, /^entropy must have as many/],
+    [{ statistic: "std", x: [0, 0], entropy: [1, 0] }, /^x must be .*strictly increasing/],
+    [{ statistic: "std", x: [-1, 1], entropy: [1, 0] }, /^x must be .*>= 0/],
+    [{ statistic: "std", x: [0, 1], entropy: [0, 1] }, /^entropy must be .*non-increasing/],
+    [{ statistic: "std", x: [0, 1], entropy: [1, Number.NaN] }, /^entropy/],
+  ])("rejects %o", (cal, message) => {
+    expect(() => validateCalibration(cal as Calibration)).toThrow(message);
+    expect(() => createProxyController({ target, calibration: cal as Calibration })).toThrow(message);
+  });
+
+  it("builds an offset function from a table, validating it", () => {
+    const offset = offsetFromTable({ positions: [0, 100], values: [0, 1] });
+    expect(offset(0)).toBe(0);
+    expect(offset(50)).toBeCloseTo(0.5, 12);
+    expect(offset(1000)).toBe(1);
+    expect(() => offsetFromTable({ positions: [], values: [] })).toThrow(/^offset.positions/);
+    expect(() => offsetFromTable({ positions: [0, 1], values: [0] })).toThrow(/^offset.values/);
+    expect(() => offsetFromTable({ positions: [1, 0], values: [0, 0] })).toThrow(/^offset.positions/);
+    expect(() => offsetFromTable({ positions: [0], values: [Infinity] })).toThrow(/^offset.values/);
+  });
+});
+
+describe("proxy controller", () => {
+  it("feed-forward alone follows the drifting scale from the first step", () => {
+    const proxy = drive(createProxyController({ target, calibration, gain: 0 }), plant);
+    const exact = drive(createExactController({ target }), plant);
+    const firstSteps = (h: number[][]) => meanOver(h.map((r) => r.map((x) => Math.abs(x - target))), 0, 10);
+    expect(firstSteps(proxy.entropy)).toBeLessThan(0.2);
+    expect(firstSteps(proxy.entropy)).toBeLessThan(firstSteps(exact.entropy));
+    expect(Math.abs(meanOver(proxy.entropy, 300) - target)).toBeLessThan(0.1);
+  });
+
+  it("feedback removes a calibration bias that feed-forward alone keeps", () => {
+    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), plant);
+    const closed = drive(createProxyController({ target, calibration: biased }), plant);
+    expect(meanOver(open.entropy, 300)).toBeLessThan(target - 0.3);
+    expect(Math.abs(meanOver(closed.entropy, 300) - target)).toBeLessThan(0.05);
+  });
+
+  it("aims conditional entropy at target − offset(t)", () => {
+    const trace = drive(createProxyController({ target, calibration: biased, offset: () => 0.5 }), plant);
+    expect(Math.abs(meanOver(trace.entropy, 300) - (target - 0.5))).toBeLessThan(0.05);
+  });
+
+  it("estimates the table's prediction at the chosen temperature", () => {
+    let checked = 0;
+    drive(createProxyController({ target, calibration }), {
+      ...plant,
+      steps: 20,
+      observe: (step) => {
+        for (let b = 0; b < step.rows; b++) {
+          const gap = logitStats(step.logits.subarray(b * vocab, (b + 1) * vocab)).gap;
+          expect(step.estimate[b]).toBeCloseTo(predictEntropy(calibration, gap / step.temperature[b]!), 4);
+          checked++;
+        }
+      },
+    });
+    expect(checked).toBe(80);
+  });
+
+  it("stays feed-forward only during warmup", () => {
+    const warm = drive(createProxyController({ target, calibration: biased, warmup: 50 }), plant);
+    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), plant);
+    expect(warm.temperature.slice(0, 51)).toEqual(open.temperature.slice(0, 51));
+    expect(warm.temperature[51]).not.toEqual(open.temperature[51]);
+  });
+
+  it("counts saturation at a clamp and resets it", () => {
+    const c = createProxyController({ target, calibration, tMin: 0.01, tMax: 0.02 });
+    drive(c, { ...plant, steps: 15 });
+    expect(c.saturation).toBe(15);
+    c.reset?.();
+    expect(c.saturation).toBe(0);
+  });
+
+  it("does not wind up its correction while pinned at a clamp", () => {
+    // Scale 4 for 100 steps needs T ≈ 2.4 > t_max = 1, so rows are pinned with H below target;
+    // then scale 0.5 needs T ≈ 0.3. A wound-up correction would hold T at t_max long after.
+    const scale = (t: number) => (t < 100 ? 4 : 0.5);
+    const trace = drive(createProxyController({ target, calibration, tMax: 1 }), { ...plant, steps: 110, scale });
+    expect(meanOver(trace.temperature, 90, 100)).toBeCloseTo(1, 6);
+    expect(meanOver(trace.entropy, 90, 100)).toBeLessThan(target - 2);
+    expect(Math.abs(meanOver(trace.entropy, 100) - target)).toBeLessThan(0.2);
+  });
+});
