@@ -1,0 +1,167 @@
+/**
+ * On-disk schedules and calibrations — the one schema the CLI writes against and the Worker
+ * loads with, so a file that fits passes everywhere and a file that does not fails at load.
+ *
+ * Files are versioned JSON in snake_case (the Hugging Face convention of the repository); they
+ * are mapped to the camelCase types of schedule.ts and calibration.ts here and nowhere else.
+ * Unknown keys are dropped rather than rejected, so a writer may add provenance fields.
+ */
+import * as v from "valibot";
+import { MAX_SEED } from "../sampling/rng.js";
+import { type Calibration, LOGIT_STATISTICS, type OffsetTable } from "./calibration.js";
+import { isNonIncreasing, isStrictlyIncreasing } from "./piecewise.js";
+import type { FittedSchedule } from "./schedule.js";
+
+/** A schedule file as the program sees it. */
+export interface ScheduleFile extends FittedSchedule {
+  version: 1;
+  kind: "schedule";
+  modelId: string;
+  fit: {
+    /** Rows per rollout. */
+    batch: number;
+    /** Tokens generated per rollout. */
+    tokens: number;
+    /** Positions per window over which marginal entropy was measured. */
+    window: number;
+    /** Hash of the prompt set, so fits on different prompts are told apart. */
+    promptsHash: string;
+    seed: number;
+    /** Simulated annealing or gradient-free optimisation. */
+    method: "sa" | "optimize";
+    rollouts: number;
+    /** Wall-clock time of the fit, s. */
+    seconds: number;
+  };
+  heldout: {
+    /** RMSE of marginal entropy vs target over positions 0–300 on held-out prompts, nats. */
+    rmse0To300: number;
+    /** The same over positions 0–1000, nats. */
+    rmse0To1000: number;
+    /** Mean (measured − target) per window, nats, keyed by window label. */
+    windowBias: Record<string, number>;
+  };
+}
+
+/** A calibration file as the program sees it. */
+export interface CalibrationFile extends Calibration {
+  version: 1;
+  kind: "calibration";
+  modelId: string;
+  /** Marginal − conditional entropy by position, nats (see proxy.ts). */
+  offset: OffsetTable;
+  /** Feedback gain fitted with the table, log T per nat. */
+  gain: number;
+  heldout: {
+    /** Mean absolute error of predicted vs exact entropy, nats. */
+    mae: number;
+    /** Rank correlation of predicted vs exact entropy. */
+    spearman: number;
+  };
+}
+
+const finite = v.pipe(v.number(), v.finite());
+const nonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
+const positive = v.pipe(v.number(), v.finite(), v.gtValue(0));
+const count = v.pipe(v.number(), v.integer(), v.minValue(1));
+const name = v.pipe(v.string(), v.nonEmpty());
+const increasing = v.check((a: number[]) => isStrictlyIncreasing(a), "must be strictly increasing");
+
+const ScheduleJson = v.pipe(
+  v.object({
+    version: v.literal(1),
+    kind: v.literal("schedule"),
+    model_id: name,
+    target: nonNegative,
+    fit: v.object({
+      batch: count,
+      tokens: count,
+      window: count,
+      prompts_hash: name,
+      seed: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEED)),
+      method: v.picklist(["sa", "optimize"]),
+      rollouts: v.pipe(v.number(), v.integer(), v.minValue(0)),
+      seconds: nonNegative,
+    }),
+    positions: v.pipe(v.array(nonNegative), v.nonEmpty(), increasing),
+    temperatures: v.array(positive),
+    heldout: v.object({
+      rmse_0_300: nonNegative,
+      rmse_0_1000: nonNegative,
+      window_bias: v.record(v.string(), finite),
+    }),
+  }),
+  v.forward(
+    v.partialCheck([["positions"], ["temperatures"]], (f) => f.positions.length === f.temperatures.length, "must have as many values as positions"),
+    ["temperatures"],
+  ),
+);
+
+const CalibrationJson = v.pipe(
+  v.object({
+    version: v.literal(1),
+    kind: v.literal("calibration"),
+    model_id: name,
+    statistic: v.picklist(LOGIT_STATISTICS),
+    x: v.pipe(v.array(nonNegative), v.minLength(2), increasing),
+    entropy: v.pipe(v.array(nonNegative), v.check((a: number[]) => isNonIncreasing(a), "must be non-increasing in x")),
+    offset: v.pipe(
+      v.object({ positions: v.pipe(v.array(nonNegative), v.nonEmpty(), increasing), values: v.array(finite) }),
+      v.forward(
+        v.partialCheck([["positions"], ["values"]], (o) => o.positions.length === o.values.length, "must have as many values as positions"),
+        ["values"],
+      ),
+    ),
+    gain: nonNegative,
+    heldout: v.object({ mae: nonNegative, spearman: v.pipe(v.number(), v.minValue(-1), v.maxValue(1)) }),
+  }),
+  v.forward(v.partialCheck([["x"], ["entropy"]], (c) => c.x.length === c.entropy.length, "must have as many values as x"), ["entropy"]),
+);
+
+/** Throws an Error naming the first bad field, e.g. `schedule file: temperatures.2: ...`. */
+function parseWith<S extends v.GenericSchema>(schema: S, what: string, json: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, json);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  throw new Error(`${what}: ${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`);
+}
+
+/** A schedule file, validated and mapped to camelCase; throws an Error naming the bad field. */
+export function parseSchedule(json: unknown): ScheduleFile {
+  const f = parseWith(ScheduleJson, "schedule file", json);
+  return {
+    version: f.version,
+    kind: f.kind,
+    modelId: f.model_id,
+    target: f.target,
+    fit: {
+      batch: f.fit.batch,
+      tokens: f.fit.tokens,
+      window: f.fit.window,
+      promptsHash: f.fit.prompts_hash,
+      seed: f.fit.seed,
+      method: f.fit.method,
+      rollouts: f.fit.rollouts,
+      seconds: f.fit.seconds,
+    },
+    positions: f.positions,
+    temperatures: f.temperatures,
+    heldout: { rmse0To300: f.heldout.rmse_0_300, rmse0To1000: f.heldout.rmse_0_1000, windowBias: f.heldout.window_bias },
+  };
+}
+
+/** A calibration file, validated and mapped to camelCase; throws an Error naming the bad field. */
+export function parseCalibration(json: unknown): CalibrationFile {
+  const f = parseWith(CalibrationJson, "calibration file", json);
+  return {
+    version: f.version,
+    kind: f.kind,
+    modelId: f.model_id,
+    statistic: f.statistic,
+    x: f.x,
+    entropy: f.entropy,
+    offset: { positions: f.offset.positions, values: f.offset.values },
+    gain: f.gain,
+    heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman },
+  };
+}
