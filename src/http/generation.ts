@@ -1,0 +1,169 @@
+/**
+ * Generation — one request's decode, shared by /v1/completions and /v1/chat/completions (they
+ * differ only in how the prompt is built and how results are shaped): check the prompt against
+ * the limits and the model, plan the entropy control, take a concurrency slot, seed the rng and
+ * start the decode loop. Request fields arrive snake_case and leave this file camelCase.
+ */
+import type { FallbackEvent, FinishReason, GenerateEvent, TokenEvent } from "../decode/generate.js";
+import { generate } from "../decode/generate.js";
+import type { Catalog } from "../control/catalog.js";
+import { type ControlPlan, type EntropyParams, planControl } from "../decode/plan.js";
+import type { Model } from "../model/model.js";
+import { createFilters } from "../sampling/filters.js";
+import { createRng } from "../sampling/rng.js";
+import type { Gate } from "./concurrency.js";
+import { badRequest } from "./errors.js";
+import type { Limits } from "./limits.js";
+import type { CompletionRequest } from "./schemas.js";
+
+/** The request fields both endpoints share. */
+export type SamplingFields = Omit<CompletionRequest, "prompt" | "logprobs">;
+
+export interface GenerationContext {
+  readonly model: Model;
+  readonly catalog: Catalog;
+  readonly gate: Gate;
+  readonly limits: Limits;
+}
+
+export interface Prompt {
+  readonly ids: readonly number[];
+  /** The request field the prompt came from ("prompt" or "messages"), for errors. */
+  readonly param: string;
+}
+
+export interface Generation {
+  /** The seed the rng was created from: the request's, or a random one. */
+  readonly seed: number;
+  readonly plan: ControlPlan;
+  /** Rows decoded as one batch (the request's n). */
+  readonly rows: number;
+  readonly promptTokens: number;
+  /** The decode loop's events; the concurrency slot is freed when they end. */
+  readonly events: AsyncGenerator<GenerateEvent>;
+  /** Stop decoding within one token and free the slot (the client went away); idempotent. */
+  stop(): void;
+}
+
+/** A uniformly random seed for requests that bring none. */
+function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+function entropyParamsOf(e: SamplingFields["entropy"]): EntropyParams {
+  if (!e) return { mode: "fixed" };
+  const params = { mode: e.mode, target: e.target, gain: e.gain, tMin: e.t_min, tMax: e.t_max, tau: e.tau, eta: e.eta };
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null)) as unknown as EntropyParams;
+}
+
+function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
+  const { ids, param } = prompt;
+  const { maxPromptTokens } = ctx.limits;
+  if (ids.length === 0) throw badRequest(param, `'${param}' must encode to at least one token`);
+  if (ids.length > maxPromptTokens) {
+    throw badRequest(param, `'${param}' is ${ids.length} tokens; at most ${maxPromptTokens} are allowed (MAX_PROMPT_TOKENS)`);
+  }
+  const vocab = ctx.model.spec.vocabSize;
+  const bad = ids.findIndex((id) => id >= vocab);
+  if (bad >= 0) throw badRequest(param, `'${param}' token id ${ids[bad]} at index ${bad} is outside the vocabulary of ${vocab}`);
+}
+
+/**
+ * Start a generation. Throws ApiError (400, 429) or PlanError before any decoding starts, so a
+ * streaming request fails with a status rather than mid-stream.
+ * @param maxTokensParam the field max_tokens came from, for errors
+ * @param defaultMaxTokens tokens per row when the request sets none (capped by the model's positions)
+ * @param topLogprobs alternatives per token to report, 0 for none
+ */
+export function startGeneration(
+  ctx: GenerationContext,
+  prompt: Prompt,
+  body: SamplingFields & { max_tokens?: number | null },
+  options: { maxTokensParam: string; defaultMaxTokens: number; topLogprobs: number; signal: AbortSignal },
+): Generation {
+  checkPrompt(ctx, prompt);
+  const { model, limits } = ctx;
+  const positions = model.spec.maxPositions;
+  const room = positions - prompt.ids.length;
+  const maxTokens = body.max_tokens ?? Math.min(options.defaultMaxTokens, limits.maxTokens, room);
+  if (maxTokens > room) {
+    throw badRequest(
+      options.maxTokensParam,
+      `'${prompt.param}' (${prompt.ids.length} tokens) + '${options.maxTokensParam}' (${maxTokens}) exceeds the model's ${positions} positions`,
+    );
+  }
+  const rows = body.n ?? 1;
+  const plan = planControl(entropyParamsOf(body.entropy), {
+    temperature: body.temperature ?? 1,
+    rows,
+    vocabSize: model.spec.vocabSize,
+    catalog: ctx.catalog,
+  });
+  const filters = createFilters({ topK: body.top_k ?? undefined, topP: body.top_p ?? undefined, minP: body.min_p ?? undefined });
+  const seed = body.seed ?? randomSeed();
+  const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
+
+  const release = ctx.gate.enter();
+  const abort = new AbortController();
+  const signal = AbortSignal.any([options.signal, abort.signal]);
+  const decode = generate(model, {
+    promptIds: prompt.ids,
+    rows,
+    maxTokens,
+    controller: plan.controller,
+    filters: [...plan.samplers, ...filters],
+    rng: createRng(seed),
+    stop,
+    topLogprobs: options.topLogprobs,
+    ...(plan.fallback ? { fallback: plan.fallback } : {}),
+    signal,
+  });
+  async function* events(): AsyncGenerator<GenerateEvent> {
+    try {
+      yield* decode;
+    } finally {
+      release();
+    }
+  }
+  return {
+    seed,
+    plan,
+    rows,
+    promptTokens: prompt.ids.length,
+    events: events(),
+    stop() {
+      abort.abort();
+      release();
+    },
+  };
+}
+
+export interface RowResult {
+  readonly text: string;
+  readonly tokens: readonly TokenEvent[];
+  readonly finishReason: FinishReason;
+}
+
+export interface Collected {
+  readonly rows: readonly RowResult[];
+  readonly fallback?: FallbackEvent;
+}
+
+/** Run a generation to the end and group its tokens by row. */
+export async function collect(generation: Generation): Promise<Collected> {
+  const tokens: TokenEvent[][] = Array.from({ length: generation.rows }, () => []);
+  let fallback: FallbackEvent | undefined;
+  for await (const event of generation.events) {
+    if (event.type === "fallback") fallback = event;
+    else tokens[event.row]!.push(event);
+  }
+  return {
+    rows: tokens.map((row) => ({
+      text: row.map((t) => t.text).join(""),
+      tokens: row,
+      // A row without a finishing token was cut short by an abort.
+      finishReason: row[row.length - 1]?.finishReason ?? "length",
+    })),
+    ...(fallback ? { fallback } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Report — the wire form of what a generation did, shared by both endpoints: the `entropy`
+ * report (the mode asked for, the mode that ran, the seed, any substitution or fallback), the
+ * per-token `telemetry` extension and OpenAI `usage`. snake_case starts here.
+ */
+import type { FallbackEvent, TokenEvent } from "../decode/generate.js";
+import type { Generation } from "./generation.js";
+
+export interface EntropyReport {
+  requested_mode: string;
+  /** The mode that ran from the first token. */
+  mode: string;
+  seed: number;
+  /** Why `mode` differs from `requested_mode`. */
+  notice?: string;
+  /** A switch of controller mid-generation: to `mode`, after token `at_token` (0-based). */
+  fallback?: { mode: string; reason: string; at_token: number };
+}
+
+export function entropyReport(generation: Generation, fallback?: FallbackEvent): EntropyReport {
+  const { plan, seed } = generation;
+  return {
+    requested_mode: plan.requestedMode,
+    mode: plan.mode,
+    seed,
+    ...(plan.notice ? { notice: plan.notice.reason } : {}),
+    ...(fallback ? { fallback: { mode: fallback.to, reason: fallback.reason, at_token: fallback.index } } : {}),
+  };
+}
+
+/** One token's telemetry; NaN (no estimate) goes out as null. */
+export interface TelemetryEntry {
+  token_id: number;
+  text: string;
+  /** Temperature the token was sampled at. */
+  temperature: number;
+  /** The controller's entropy estimate, nats, or null. */
+  entropy_estimate: number | null;
+  /** Exact entropy of the distribution sampled, nats. */
+  entropy: number;
+  /** Log-probability of the token under that distribution, nats. */
+  logprob: number;
+}
+
+const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function telemetryOf(tokens: readonly TokenEvent[]): TelemetryEntry[] {
+  return tokens.map((t) => ({
+    token_id: t.tokenId,
+    text: t.text,
+    temperature: t.temperature,
+    entropy_estimate: orNull(t.entropyEstimate),
+    entropy: t.entropy,
+    logprob: t.logprob,
+  }));
+}
+
+/** OpenAI usage: the prompt counts once however many rows share it. */
+export function usageOf(generation: Generation, completionTokens: number) {
+  const { promptTokens } = generation;
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}

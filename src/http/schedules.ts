@@ -1,0 +1,31 @@
+/**
+ * GET /v1/schedules — the fitted data behind the `schedule` and `proxy` modes for the loaded
+ * model: the fitted targets (a `schedule` request must lie within their range) and a summary of
+ * the proxy calibration. Nulls mean the mode will degrade, as plan.ts reports per request.
+ */
+import { Hono } from "hono";
+import { targetRange } from "../control/schedule.js";
+import type { RouteDeps } from "./deps.js";
+
+export function schedules(deps: RouteDeps): Hono {
+  return new Hono().get("/v1/schedules", async (c) => {
+    const { model, catalog } = await deps.getModel();
+    const { schedules: set, calibration } = catalog;
+    return c.json({
+      model: model.name,
+      model_id: model.id,
+      /** Fitted targets, nats, ascending, with their knot counts. */
+      schedules: (set?.schedules ?? []).map((s) => ({ target: s.target, knots: s.positions.length })),
+      /** [lowest, highest] fitted target, nats. */
+      target_range: set ? targetRange(set) : null,
+      calibration: calibration
+        ? {
+            statistic: calibration.statistic,
+            knots: calibration.x.length,
+            gain: calibration.gain,
+            heldout: { mae: calibration.heldout.mae, spearman: calibration.heldout.spearman },
+          }
+        : null,
+    });
+  });
+}
