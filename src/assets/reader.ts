@@ -1,0 +1,39 @@
+/**
+ * Asset reader — how the server reads the files `scripts/build-assets.mjs` lays out (models/,
+ * schedules/, the manifest), whether they sit behind a Worker's ASSETS binding or on disk.
+ */
+
+/** Bytes of the file at `path` (relative to the asset root, e.g. "models/m/config.json"), or undefined when absent. */
+export type AssetReader = (path: string) => Promise<Uint8Array | undefined>;
+
+/** A reader over a Workers static-assets binding. */
+export function fetcherReader(assets: Fetcher): AssetReader {
+  return async (path) => {
+    // The host is never contacted: the binding resolves the path against the deployed assets.
+    const res = await assets.fetch(new URL(path, "https://assets.local/"));
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`asset ${path}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+function parseJson(bytes: Uint8Array, path: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new Error(`asset ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The JSON file at `path`; throws naming the file when it is absent or malformed. */
+export async function readJson(read: AssetReader, path: string): Promise<unknown> {
+  const bytes = await read(path);
+  if (bytes === undefined) throw new Error(`asset ${path} is missing`);
+  return parseJson(bytes, path);
+}
+
+/** The JSON file at `path`, or undefined when absent; throws naming the file when malformed. */
+export async function readOptionalJson(read: AssetReader, path: string): Promise<unknown> {
+  const bytes = await read(path);
+  return bytes === undefined ? undefined : parseJson(bytes, path);
+}

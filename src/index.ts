@@ -1,0 +1,57 @@
+/**
+ * Worker entry — the API on Cloudflare Workers. The model, tokenizer and fitted schedules come
+ * from the static-assets binding (laid out by scripts/build-assets.mjs) and run on
+ * onnxruntime-web's wasm, precompiled at deploy time (workerd compiles no wasm at run time).
+ * The app is built on the first request, when the isolate's env is first seen; the model is
+ * loaded on first use and kept for the isolate's life.
+ */
+import type { Hono } from "hono";
+import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import { readCatalog } from "./assets/catalog.js";
+import { readModelFiles } from "./assets/model-files.js";
+import { fetcherReader } from "./assets/reader.js";
+import { createApp } from "./http/app.js";
+import { ApiError } from "./http/errors.js";
+import { limitsFromVars } from "./http/limits.js";
+import { createLoader } from "./http/loader.js";
+import { loadWebModel } from "./model/backend-web.js";
+
+export interface Env {
+  /** Static assets: models/, schedules/ and the manifest. */
+  readonly ASSETS: Fetcher;
+  /** Directory name under models/ of the model to serve. */
+  readonly MODEL: string;
+  readonly MAX_TOKENS?: string;
+  readonly MAX_N?: string;
+  readonly MAX_PROMPT_TOKENS?: string;
+  readonly MAX_CONCURRENT?: string;
+  readonly MAX_BODY_BYTES?: string;
+  /** Secret; when set, /v1 requires `Authorization: Bearer <API_KEY>`. */
+  readonly API_KEY?: string;
+}
+
+function appFor(env: Env): Hono {
+  const read = fetcherReader(env.ASSETS);
+  return createApp({
+    modelName: env.MODEL,
+    limits: limitsFromVars(env as unknown as Record<string, unknown>),
+    ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
+    getModel: createLoader(async () => {
+      const model = await loadWebModel(await readModelFiles(read, env.MODEL), { module: ortWasm });
+      return { model, catalog: await readCatalog(read, model.id) };
+    }),
+  });
+}
+
+let app: Hono | undefined;
+
+export default {
+  fetch(request, env, ctx) {
+    try {
+      app ??= appFor(env);
+    } catch (err) {
+      return new ApiError(500, `misconfigured deployment: ${err instanceof Error ? err.message : String(err)}`, { code: "misconfigured" }).getResponse();
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,48 @@
+/**
+ * Node app — the API app on Node and onnxruntime-node, serving the asset tree that
+ * scripts/build-assets.mjs writes (the Worker's ASSETS, on disk). Configured by the same
+ * variables as the Worker's [vars]; the Node server and the client tests build it here.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { readCatalog } from "./assets/catalog.js";
+import type { AssetReader } from "./assets/reader.js";
+import { createApp } from "./http/app.js";
+import { limitsFromVars } from "./http/limits.js";
+import { createLoader } from "./http/loader.js";
+import { loadNodeModel } from "./model/backend-node.js";
+
+/** The default model, as in wrangler.toml's [vars]. */
+export const DEFAULT_MODEL = "kjv-gpt2-4m";
+
+/** A reader over a directory; absent files read as undefined. */
+export function dirReader(root: string): AssetReader {
+  return async (path) => {
+    try {
+      const bytes = await readFile(join(root, path));
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  };
+}
+
+/**
+ * The app over the asset tree at `root`. `vars`: MODEL, MAX_TOKENS, MAX_N, MAX_PROMPT_TOKENS,
+ * MAX_CONCURRENT, MAX_BODY_BYTES, API_KEY. Throws naming a malformed variable.
+ */
+export function createNodeApp(root: string, vars: Readonly<Record<string, string | undefined>>): Hono {
+  const name = vars["MODEL"] || DEFAULT_MODEL;
+  const apiKey = vars["API_KEY"];
+  return createApp({
+    modelName: name,
+    limits: limitsFromVars(vars),
+    ...(apiKey ? { apiKey } : {}),
+    getModel: createLoader(async () => {
+      const model = await loadNodeModel(join(root, "models", name));
+      return { model, catalog: await readCatalog(dirReader(root), model.id) };
+    }),
+  });
+}
