@@ -27,9 +27,12 @@ export interface ScheduleFile extends FittedSchedule {
     /** Hash of the prompt set, so fits on different prompts are told apart. */
     promptsHash: string;
     seed: number;
-    /** Simulated annealing or gradient-free optimisation. */
+    /** Stochastic approximation (per-position updates) or derivative-free optimisation. */
     method: "sa" | "optimize";
+    /** Rollouts of `batch` rows × `tokens` tokens the fit generated, counted in tokens and rounded up. */
     rollouts: number;
+    /** Measurements the method made (sa iterations or optimiser evaluations), when recorded. */
+    iterations?: number;
     /** Wall-clock time of the fit, s. */
     seconds: number;
   };
@@ -39,6 +42,17 @@ export interface ScheduleFile extends FittedSchedule {
     /** The same over positions 0–1000, nats. */
     rmse0To1000: number;
     /** Mean (measured − target) per window, nats, keyed by window label. */
+    windowBias: Record<string, number>;
+    /** The RMSE that B-row sampling noise alone gives over positions 0–300 (bootstrap over rows), nats. */
+    noiseFloor0To300?: number;
+    /** The same over positions 0–1000, nats. */
+    noiseFloor0To1000?: number;
+  };
+  /** The fixed temperature that matches the target on average, measured on the same held-out rollouts. */
+  baseline?: {
+    temperature: number;
+    rmse0To300: number;
+    rmse0To1000: number;
     windowBias: Record<string, number>;
   };
 }
@@ -57,6 +71,8 @@ export interface CalibrationFile extends Calibration {
     mae: number;
     /** Rank correlation of predicted vs exact entropy. */
     spearman: number;
+    /** The same scores for every candidate statistic fitted, keyed by its name, when recorded. */
+    candidates?: Record<string, { mae: number; spearman: number }>;
   };
 }
 
@@ -65,6 +81,7 @@ const nonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
 const positive = v.pipe(v.number(), v.finite(), v.gtValue(0));
 const count = v.pipe(v.number(), v.integer(), v.minValue(1));
 const name = v.pipe(v.string(), v.nonEmpty());
+const correlation = v.pipe(v.number(), v.minValue(-1), v.maxValue(1));
 const increasing = v.check((a: number[]) => isStrictlyIncreasing(a), "must be strictly increasing");
 
 const ScheduleJson = v.pipe(
@@ -81,6 +98,7 @@ const ScheduleJson = v.pipe(
       seed: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEED)),
       method: v.picklist(["sa", "optimize"]),
       rollouts: v.pipe(v.number(), v.integer(), v.minValue(0)),
+      iterations: v.optional(count),
       seconds: nonNegative,
     }),
     positions: v.pipe(v.array(nonNegative), v.nonEmpty(), increasing),
@@ -89,7 +107,12 @@ const ScheduleJson = v.pipe(
       rmse_0_300: nonNegative,
       rmse_0_1000: nonNegative,
       window_bias: v.record(v.string(), finite),
+      noise_floor_0_300: v.optional(nonNegative),
+      noise_floor_0_1000: v.optional(nonNegative),
     }),
+    baseline: v.optional(
+      v.object({ temperature: positive, rmse_0_300: nonNegative, rmse_0_1000: nonNegative, window_bias: v.record(v.string(), finite) }),
+    ),
   }),
   v.forward(
     v.partialCheck([["positions"], ["temperatures"]], (f) => f.positions.length === f.temperatures.length, "must have as many values as positions"),
@@ -113,7 +136,11 @@ const CalibrationJson = v.pipe(
       ),
     ),
     gain: nonNegative,
-    heldout: v.object({ mae: nonNegative, spearman: v.pipe(v.number(), v.minValue(-1), v.maxValue(1)) }),
+    heldout: v.object({
+      mae: nonNegative,
+      spearman: correlation,
+      candidates: v.optional(v.record(v.string(), v.object({ mae: nonNegative, spearman: correlation }))),
+    }),
   }),
   v.forward(v.partialCheck([["x"], ["entropy"]], (c) => c.x.length === c.entropy.length, "must have as many values as x"), ["entropy"]),
 );
@@ -142,11 +169,28 @@ export function parseSchedule(json: unknown): ScheduleFile {
       seed: f.fit.seed,
       method: f.fit.method,
       rollouts: f.fit.rollouts,
+      ...(f.fit.iterations !== undefined ? { iterations: f.fit.iterations } : {}),
       seconds: f.fit.seconds,
     },
     positions: f.positions,
     temperatures: f.temperatures,
-    heldout: { rmse0To300: f.heldout.rmse_0_300, rmse0To1000: f.heldout.rmse_0_1000, windowBias: f.heldout.window_bias },
+    heldout: {
+      rmse0To300: f.heldout.rmse_0_300,
+      rmse0To1000: f.heldout.rmse_0_1000,
+      windowBias: f.heldout.window_bias,
+      ...(f.heldout.noise_floor_0_300 !== undefined ? { noiseFloor0To300: f.heldout.noise_floor_0_300 } : {}),
+      ...(f.heldout.noise_floor_0_1000 !== undefined ? { noiseFloor0To1000: f.heldout.noise_floor_0_1000 } : {}),
+    },
+    ...(f.baseline
+      ? {
+          baseline: {
+            temperature: f.baseline.temperature,
+            rmse0To300: f.baseline.rmse_0_300,
+            rmse0To1000: f.baseline.rmse_0_1000,
+            windowBias: f.baseline.window_bias,
+          },
+        }
+      : {}),
   };
 }
 
@@ -162,6 +206,6 @@ export function parseCalibration(json: unknown): CalibrationFile {
     entropy: f.entropy,
     offset: { positions: f.offset.positions, values: f.offset.values },
     gain: f.gain,
-    heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman },
+    heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman, ...(f.heldout.candidates ? { candidates: f.heldout.candidates } : {}) },
   };
 }
