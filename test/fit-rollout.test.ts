@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { createFixedController } from "../src/control/fixed.js";
+import { rollout } from "../src/fit/rollout.js";
+import type { CausalLM, KvCache } from "../src/model/causal-lm.js";
+
+/**
+ * A fake decoder whose next-token logits depend on the row's last token: rows that drew
+ * different tokens diverge, as continuations of one prompt do.
+ */
+function fakeLm(vocab: number): CausalLM {
+  const logitsFor = (last: readonly number[]): Float32Array => {
+    const out = new Float32Array(last.length * vocab);
+    last.forEach((tok, b) => {
+      for (let i = 0; i < vocab; i++) out[b * vocab + i] = Math.cos(0.7 * i * (tok + 1)) * 3;
+    });
+    return out;
+  };
+  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: {} });
+  return {
+    spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 4096, eosTokenIds: [] },
+    async prefill(ids, rows) {
+      return { logits: logitsFor(new Array(rows).fill(ids[ids.length - 1])), cache: cache(rows, ids.length) };
+    },
+    async step(tokens, c) {
+      return { logits: logitsFor(Array.from(tokens)), cache: cache(c.rows, c.length + 1) };
+    },
+  };
+}
+
+describe("rollout", () => {
+  const lm = fakeLm(32);
+  const options = (T: number, seed: number) => ({ promptIds: [1, 2, 3], rows: 6, tokens: 40, sampler: createFixedController(T), seed });
+
+  it("measures marginal ≥ mean conditional entropy, equal at t = 0 where every row shares the prompt", async () => {
+    const trace = await rollout(lm, options(1, 7));
+    expect(trace.marginal).toHaveLength(40);
+    expect(trace.marginal[0]).toBeCloseTo(trace.conditional[0]!, 5);
+    for (let t = 0; t < 40; t++) expect(trace.marginal[t]!).toBeGreaterThanOrEqual(trace.conditional[t]! - 1e-6);
+    expect(Math.max(...Array.from(trace.marginal, (m, t) => m - trace.conditional[t]!))).toBeGreaterThan(0.1);
+    expect(Array.from(trace.temperature).every((T) => T === 1)).toBe(true);
+  });
+
+  it("replays exactly from its seed (common random numbers) and differs across seeds", async () => {
+    const a = await rollout(lm, options(1, 7));
+    const b = await rollout(lm, options(1, 7));
+    const c = await rollout(lm, options(1, 8));
+    expect(Array.from(b.marginal)).toEqual(Array.from(a.marginal));
+    expect(Array.from(c.marginal)).not.toEqual(Array.from(a.marginal));
+  });
+
+  it("raises marginal entropy with temperature", async () => {
+    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    const cold = await rollout(lm, options(0.5, 7));
+    const hot = await rollout(lm, options(2, 7));
+    expect(mean(hot.marginal)).toBeGreaterThan(mean(cold.marginal));
+  });
+
+  it("calls the observer and the progress callback once per position", async () => {
+    const seen: number[] = [];
+    let done = 0;
+    await rollout(lm, { ...options(1, 1), observe: (s) => seen.push(s.position), progress: (d) => (done = d) });
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, t) => t));
+    expect(done).toBe(40);
+  });
+});
