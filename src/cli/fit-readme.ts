@@ -1,0 +1,52 @@
+/** Regenerate schedules/README.md from the fitted files of one model on disk (Node only). */
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join, relative, dirname } from "node:path";
+import { parseCalibration, parseSchedule } from "../control/schedule-schema.js";
+import { renderReport, type ReportedCalibration, type ReportedSchedule } from "../fit/report.js";
+
+interface Provenance {
+  run?: {
+    sweep?: { rollouts?: number; seconds?: number };
+    heldout_plan?: { seconds?: number };
+    gain_trials?: { gain: number; rmse_0_window: number }[];
+    window?: number;
+  };
+}
+
+async function readSchedules(dir: string, base: string): Promise<ReportedSchedule[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^target-.*\.json$/.test(n));
+  const items = await Promise.all(
+    names.map(async (name) => {
+      const json = JSON.parse(await readFile(join(dir, name), "utf8")) as Provenance;
+      const run = json.run;
+      return {
+        file: parseSchedule(json),
+        path: relative(base, join(dir, name)),
+        ...(run?.sweep?.seconds !== undefined ? { sweepSeconds: run.sweep.seconds } : {}),
+        ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
+        ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
+      };
+    }),
+  );
+  return items.sort((a, b) => a.file.target - b.file.target);
+}
+
+/** Write the README at `path` for model `modelId` from the fitted files in `dir` and its `optimize/` folder. */
+export async function writeReadme(path: string, dir: string, modelId: string, modelName: string): Promise<void> {
+  const base = dirname(path);
+  const schedules = await readSchedules(dir, base);
+  const comparisons = await readSchedules(join(dir, "optimize"), base);
+  let calibration: ReportedCalibration | undefined;
+  const calPath = join(dir, "calibration.json");
+  const raw = await readFile(calPath, "utf8").catch(() => undefined);
+  if (raw !== undefined) {
+    const json = JSON.parse(raw) as Provenance;
+    calibration = {
+      file: parseCalibration(json),
+      path: relative(base, calPath),
+      ...(json.run?.gain_trials ? { gainTrials: json.run.gain_trials.map((t) => ({ gain: t.gain, rmse: t.rmse_0_window })) } : {}),
+      ...(json.run?.window !== undefined ? { window: json.run.window } : {}),
+    };
+  }
+  await writeFile(path, renderReport({ modelName, modelId, schedules, comparisons, ...(calibration ? { calibration } : {}) }));
+}

@@ -1,0 +1,447 @@
+/**
+ * `npm run fit` — fit temperature schedules and the proxy calibration of a model offline, and
+ * write them where the Worker and the Node server load them (`schedules/<model-id>/`).
+ *
+ *   npm run fit -- --model models/kjv-gpt2-4m --targets 2,3,4,5 --batch 30 --tokens 1000 \
+ *     --window 300 --prompts schedules/prompts.txt --seed 1 [--method sa|optimize]
+ *
+ * 1. Sweep: rollouts at a grid of fixed temperatures on the fitting prompts (sweep.ts) give
+ *    every target its starting curve, its update slope, the matching fixed temperature, and the
+ *    calibration's training tokens.
+ * 2. Per target: fit (sa.ts or optimize.ts) with common random numbers, compress into knots,
+ *    then measure the shipped knots and the matching fixed T on fresh seeds and held-out prompts
+ *    (heldout.ts, with the bootstrap noise floor), and write target-<x>.json and .svg.
+ * 3. Calibration: fit every statistic's table, score it on the held-out tokens, pick the default
+ *    by MAE, derive the marginal − conditional offset and tune the gain with the proxy
+ *    controller on short rollouts; write calibration.json and .svg.
+ * 4. Regenerate schedules/README.md from the files on disk.
+ *
+ * `--compare` writes the schedules into `<out>/<method>/` instead (not loaded by the Worker or
+ * the server, only shown side by side in the README) and skips the calibration.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { offsetFromTable } from "../control/calibration.js";
+import { createFixedController } from "../control/fixed.js";
+import { createProxyController } from "../control/proxy.js";
+import { createScheduleController, createScheduleSet } from "../control/schedule.js";
+import { parseCalibration, parseSchedule } from "../control/schedule-schema.js";
+import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
+import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, type TokenSamples } from "../fit/calibrate.js";
+import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
+import { compressKnots, compressLinear, expandKnots, type Knots } from "../fit/knots.js";
+import { addToProfileInPlace, createProfile, profileMean, type Profile } from "../fit/metrics.js";
+import { fitOptimize } from "../fit/optimize.js";
+import { renderSvg } from "../fit/plot.js";
+import { parsePrompts } from "../fit/prompts.js";
+import type { RolloutTrace } from "../fit/rollout.js";
+import { fitSa } from "../fit/sa.js";
+import { smoothInPosition } from "../fit/smooth.js";
+import { matchFixedTemperature, startingCurve } from "../fit/sweep.js";
+import { loadNodeModel } from "../model/backend-node.js";
+import { logitStats } from "../sampling/logit-stats.js";
+import { createRng } from "../sampling/rng.js";
+import type { Sampler } from "../sampling/sampler.js";
+import { rowOf, type Step } from "../sampling/step.js";
+import { createProgress } from "./fit-progress.js";
+import { writeReadme } from "./fit-readme.js";
+import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
+
+const { values: args } = parseArgs({
+  allowNegative: true,
+  options: {
+    model: { type: "string", default: "models/kjv-gpt2-4m" },
+    targets: { type: "string" },
+    batch: { type: "string", default: "30" },
+    tokens: { type: "string", default: "1000" },
+    window: { type: "string", default: "300" },
+    prompts: { type: "string", default: "schedules/prompts.txt" },
+    seed: { type: "string", default: "1" },
+    method: { type: "string", default: "sa" },
+    /** Directory the files go to; default schedules/<model-id>. */
+    out: { type: "string" },
+    compare: { type: "boolean", default: false },
+    readme: { type: "string", default: "schedules/README.md" },
+    /** Fixed temperatures of the sweep. */
+    sweep: { type: "string", default: "0.5,0.7,1,1.4,2" },
+    "sweep-full": { type: "string", default: "1" },
+    /** sa: measurements; optimize: objective evaluations. */
+    iterations: { type: "string" },
+    /** Model sessions decoding side by side (one intra-op thread each). */
+    sessions: { type: "string", default: "2" },
+    "fit-full": { type: "string", default: "2" },
+    "fit-short": { type: "string", default: "8" },
+    "eval-full": { type: "string", default: "2" },
+    "eval-short": { type: "string", default: "16" },
+    "short-tokens": { type: "string", default: "50" },
+    calibration: { type: "boolean", default: true },
+    gains: { type: "string", default: "0.03,0.1,0.3" },
+  },
+});
+
+const int = (name: string, s: string | undefined, min = 1): number => {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${s}`);
+  return v;
+};
+const list = (name: string, s: string | undefined): number[] => {
+  const v = (s ?? "").split(",").filter((x) => x.trim() !== "").map(Number);
+  if (v.length === 0 || !v.every((x) => Number.isFinite(x) && x > 0)) throw new RangeError(`--${name} must be a comma-separated list of positive numbers, got ${s}`);
+  return v;
+};
+
+const started = performance.now();
+const targets = list("targets", args.targets);
+const rows = int("batch", args.batch);
+const tokens = int("tokens", args.tokens);
+const window = int("window", args.window);
+const seed = int("seed", args.seed, 0);
+const method = args.method;
+if (method !== "sa" && method !== "optimize") throw new RangeError(`--method must be sa or optimize, got ${method}`);
+const iterations = int("iterations", args.iterations ?? (method === "sa" ? "3" : "40"));
+const sweepTemps = list("sweep", args.sweep).sort((a, b) => a - b);
+const shortTokens = int("short-tokens", args["short-tokens"]);
+const fitShape = { full: int("fit-full", args["fit-full"]), short: int("fit-short", args["fit-short"], 0), tokens, shortTokens };
+const evalShape = { full: int("eval-full", args["eval-full"]), short: int("eval-short", args["eval-short"], 0), tokens, shortTokens };
+const gains = list("gains", args.gains);
+
+const promptBytes = await readFile(args.prompts);
+const prompts = parsePrompts(promptBytes.toString("utf8"));
+const promptsHash = `sha256:${createHash("sha256").update(promptBytes).digest("hex").slice(0, 16)}`;
+const models = await Promise.all(Array.from({ length: int("sessions", args.sessions) }, () => loadNodeModel(args.model, 1)));
+const model = models[0]!;
+const V = model.spec.vocabSize;
+if (tokens + 64 > model.spec.maxPositions) throw new RangeError(`--tokens ${tokens} leaves too little room for a prompt in ${model.spec.maxPositions} positions`);
+const modelDir = args.out ?? join("schedules", model.id);
+const outDir = args.compare ? join(modelDir, method) : modelDir;
+const calibrate = args.calibration && !args.compare;
+await mkdir(outDir, { recursive: true });
+const encode = (p: string): number[] => model.tokenizer.encode(p);
+const fitPrompts = prompts.fit.map(encode);
+const heldoutPrompts = prompts.heldout.map(encode);
+const progress = createProgress(process.stderr, rows * tokens);
+const runner = createRunner(
+  models.map((m) => m.lm),
+  rows,
+  progress,
+);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+log(`fit: model ${model.name} (${model.id}), V = ${V} (ln V = ${Math.log(V).toFixed(2)}), B = ${rows}, N = ${tokens}, ${models.length} sessions, method ${method}`);
+
+// Common random numbers: every measurement of a fit replays these prompts and seeds.
+const fitPlan = makePlan(fitPrompts, seed, fitShape);
+// Fresh seeds far from the fit's, on prompts the fit never saw.
+const evalPlan = makePlan(heldoutPrompts, seed + 1_000_000, evalShape);
+// The sweep only starts the fits: one full episode per temperature is enough.
+const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: int("sweep-full", args["sweep-full"]) });
+const rolloutsOf = (episodes: readonly Episode[]): number => planTokens(episodes, rows) / (rows * tokens);
+
+/** A sampler that applies `temperatures[t]` at position t (the schedule controller over one knot per position). */
+function curveSampler(temperatures: ArrayLike<number>): Sampler {
+  const positions = Array.from({ length: temperatures.length }, (_, t) => t);
+  return createScheduleController(createScheduleSet([{ target: 0, positions, temperatures: Array.from(temperatures) }]), 0);
+}
+
+/** Marginal entropy profile pooled over episodes. */
+function profileOf(traces: readonly RolloutTrace[], of: (t: RolloutTrace) => ArrayLike<number> = (t) => t.marginal): Profile {
+  const p = createProfile(tokens);
+  for (const trace of traces) addToProfileInPlace(p, of(trace));
+  return p;
+}
+
+/** Collects calibration samples from every `every`-th position of an episode. */
+function sampleTokens(samples: TokenSamples, every = 5): (step: Step) => void {
+  return (step) => {
+    if (step.position % every !== 0) return;
+    for (let b = 0; b < step.rows; b++) addTokenSampleInPlace(samples, logitStats(rowOf(step.logits, step, b)), step.temperature[b]!, step.entropy[b]!);
+  };
+}
+
+// ---- 1. Sweep ------------------------------------------------------------------------------
+const trainTokens = createTokenSamples();
+const heldoutTokens = createTokenSamples();
+const sweepStarted = performance.now();
+// One batch for the whole grid, so every session stays busy until the sweep ends.
+const sweepEpisodes = sweepTemps.flatMap(() => sweepPlan);
+progress.begin(`sweep T ∈ {${sweepTemps.join(", ")}}`, planWork(sweepEpisodes), rolloutsOf(sweepEpisodes));
+const sweepTraces = await runner.run(
+  sweepEpisodes,
+  (i) => createFixedController(sweepTemps[Math.floor(i / sweepPlan.length)]!),
+  () => (calibrate ? sampleTokens(trainTokens) : undefined),
+);
+const sweep = sweepTemps.map((temperature, j) => {
+  const traces = sweepTraces.slice(j * sweepPlan.length, (j + 1) * sweepPlan.length);
+  const full = traces.filter((t) => t.marginal.length === tokens);
+  const mean = full.reduce((s, t) => s + t.marginal.reduce((a, b) => a + b, 0) / tokens, 0) / full.length;
+  const profile = profileOf(traces);
+  return { temperature, profile: smoothInPosition(profileMean(profile), profile.count), mean };
+});
+const sweepSeconds = (performance.now() - sweepStarted) / 1000;
+progress.end(sweep.map((s) => `T=${s.temperature}: mean H ${s.mean.toFixed(3)}`).join(", "));
+// Every target must lie inside what the sweep reaches before any fitting time is spent.
+const fixedTemperatures = targets.map((target) => matchFixedTemperature(sweep.map((s) => s.temperature), sweep.map((s) => s.mean), target));
+
+// ---- 2. Targets ----------------------------------------------------------------------------
+interface Evaluated {
+  metrics: HeldoutMetrics;
+  traces: RolloutTrace[];
+}
+
+/**
+ * Runs the held-out plan once per arm (a sampler factory, and whether its tokens join the
+ * calibration's held-out set) in one batch, with the bootstrap noise floor of every episode.
+ */
+async function evaluate(arms: readonly { sampler: () => Sampler; collect: boolean }[], target: number): Promise<Evaluated[]> {
+  const counts = resampleRows(rows, 16, createRng(seed));
+  // Observers run synchronously between model steps, so the sessions can share one scratch row.
+  const scratch = new Float64Array(V);
+  const episodes = arms.flatMap(() => evalPlan);
+  const variances = episodes.map((e) => new Float64Array(e.tokens).fill(Number.NaN));
+  const arm = (i: number) => arms[Math.floor(i / evalPlan.length)]!;
+  const traces = await runner.run(
+    episodes,
+    (i) => arm(i).sampler(),
+    (i) => {
+      const tokensObserver = arm(i).collect ? sampleTokens(heldoutTokens) : undefined;
+      return (step) => {
+        // Every early position, every 5th later: the floor is an average over positions.
+        if (step.position < 50 || step.position % 5 === 0) variances[i]![step.position] = bootstrapVariance(step.probs, rows, V, counts, scratch);
+        tokensObserver?.(step);
+      };
+    },
+  );
+  return arms.map((_, a) => {
+    const mine = traces.slice(a * evalPlan.length, (a + 1) * evalPlan.length);
+    const metrics = heldoutMetrics(mine.map((t, k) => ({ marginal: t.marginal, bootstrapVariance: variances[a * evalPlan.length + k]! })), target, tokens);
+    return { metrics, traces: mine };
+  });
+}
+
+const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
+/** Indented JSON with arrays of numbers kept on one line (knot tables stay readable). */
+const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2).replace(/\[[\d\s.,eE+-]*\]/g, (a) => a.replace(/\s+/g, " ").replace("[ ", "[").replace(" ]", "]"))}\n`;
+const roundRecord = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
+const scheduleEvals: RolloutTrace[] = [];
+
+/** A table rounded to 6 significant digits, dropping any knot whose x then ties the one before. */
+function shortTable(x: readonly number[], y: readonly number[]): { x: number[]; entropy: number[] } {
+  const out = { x: [] as number[], entropy: [] as number[] };
+  x.forEach((v, i) => {
+    const r = Number(v.toPrecision(6));
+    if (out.x.length > 0 && !(r > out.x[out.x.length - 1]!)) return;
+    out.x.push(r);
+    out.entropy.push(round(y[i]!, 5));
+  });
+  return out;
+}
+
+for (const [k, target] of targets.entries()) {
+  const fixedT = fixedTemperatures[k]!;
+  const start = startingCurve(sweep.map((s) => s.temperature), sweep.map((s) => s.profile), target);
+  const initial = smoothInPosition(start.temperatures.map(Math.log), undefined).map(Math.exp);
+  const slope = smoothInPosition(start.slope, undefined);
+  const label = `target ${target} ${method}`;
+  const fitStarted = performance.now();
+  const tokensBefore = runner.tokensGenerated;
+  // The fit's rollouts add training tokens for the calibration at temperatures between the sweep's.
+  const measure = async (temperatures: Float64Array): Promise<Profile> =>
+    profileOf(await runner.run(fitPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
+  let knots: Knots;
+  let measurements: number;
+  progress.begin(label, planWork(fitPlan) * iterations, rolloutsOf(fitPlan) * iterations);
+  if (method === "sa") {
+    const result = await fitSa(measure, { target, initial, slope, iterations });
+    knots = compressKnots(result.temperatures, { tolerance: 0.01, maxKnots: 48 });
+    measurements = iterations;
+    progress.end(`RMSE per iteration ${result.rmse.map((r) => r.toFixed(3)).join(" → ")}, ${knots.positions.length} knots`);
+  } else {
+    const result = await fitOptimize(measure, { target, initial, window, maxEvaluations: iterations });
+    knots = result.knots;
+    measurements = result.evaluations;
+    progress.end(`${result.evaluations} evaluations, weighted MSE ${result.mse.toFixed(4)}`);
+  }
+  const fitSeconds = (performance.now() - fitStarted) / 1000;
+  const fitRollouts = Math.ceil((runner.tokensGenerated - tokensBefore) / (rows * tokens) - 1e-9);
+
+  const evalStarted = performance.now();
+  progress.begin(`target ${target} held-out`, planWork(evalPlan) * 2, rolloutsOf(evalPlan) * 2);
+  const [fitted, fixed] = (await evaluate(
+    [
+      { sampler: () => createScheduleController(createScheduleSet([{ target, ...knots }]), target), collect: calibrate },
+      { sampler: () => createFixedController(fixedT), collect: false },
+    ],
+    target,
+  )) as [Evaluated, Evaluated];
+  scheduleEvals.push(...fitted.traces);
+  const evalSeconds = (performance.now() - evalStarted) / 1000;
+  const s = fitted.metrics;
+  const f = fixed.metrics;
+  progress.end(`schedule RMSE ${s.rmse0To300.toFixed(3)}/${s.rmse0To1000.toFixed(3)} (floor ${s.noiseFloor0To300.toFixed(3)}/${s.noiseFloor0To1000.toFixed(3)}), fixed T=${fixedT.toFixed(3)} RMSE ${f.rmse0To300.toFixed(3)}/${f.rmse0To1000.toFixed(3)}`);
+
+  const json = {
+    version: 1,
+    kind: "schedule",
+    model_id: model.id,
+    target,
+    fit: {
+      batch: rows,
+      tokens,
+      window,
+      prompts_hash: promptsHash,
+      seed,
+      method,
+      rollouts: fitRollouts,
+      iterations: measurements,
+      seconds: round(fitSeconds, 1),
+    },
+    positions: knots.positions,
+    temperatures: knots.temperatures,
+    heldout: {
+      rmse_0_300: round(s.rmse0To300),
+      rmse_0_1000: round(s.rmse0To1000),
+      window_bias: roundRecord(s.windowBias),
+      noise_floor_0_300: round(s.noiseFloor0To300),
+      noise_floor_0_1000: round(s.noiseFloor0To1000),
+    },
+    baseline: { temperature: round(fixedT), rmse_0_300: round(f.rmse0To300), rmse_0_1000: round(f.rmse0To1000), window_bias: roundRecord(f.windowBias) },
+    // Provenance (not part of the schema): what the run around this fit cost, and its plans.
+    run: {
+      sweep: { temperatures: sweepTemps, rollouts: round(rolloutsOf(sweepEpisodes), 2), seconds: round(sweepSeconds, 1) },
+      fit_plan: { full: fitShape.full, short: fitShape.short, short_tokens: shortTokens, prompts: fitPrompts.length },
+      heldout_plan: { full: evalShape.full, short: evalShape.short, short_tokens: shortTokens, prompts: heldoutPrompts.length, seconds: round(evalSeconds, 1) },
+      sessions: models.length,
+    },
+  };
+  parseSchedule(json);
+  const name = `target-${target}`;
+  await writeFile(join(outDir, `${name}.json`), toJson(json));
+  const positions = Array.from({ length: tokens }, (_, t) => t);
+  const ticks = [0, 10, 50, 300, tokens];
+  await writeFile(
+    join(outDir, `${name}.svg`),
+    renderSvg([
+      {
+        title: `Marginal entropy on held-out prompts (B = ${rows}, target ${target} nats)`,
+        xLabel: "position t (log scale)",
+        yLabel: "H(p̄_t), nats",
+        xScale: "log1p",
+        xTicks: ticks,
+        series: [
+          { x: positions, y: f.mean, label: `fixed T = ${fixedT.toFixed(2)}`, color: "#999" },
+          { x: positions, y: s.mean, label: `schedule (${method})`, color: "#1f6fd1" },
+          { x: [0, tokens - 1], y: [target, target], label: "target", color: "#d62728", dash: true },
+        ],
+      },
+      {
+        title: "Temperature",
+        xLabel: "position t (log scale)",
+        yLabel: "T",
+        xScale: "log1p",
+        xTicks: ticks,
+        series: [
+          { x: positions, y: positions.map(() => fixedT), label: "fixed T", color: "#999" },
+          { x: positions, y: expandKnots(knots, tokens), label: "schedule T(t)", color: "#1f6fd1" },
+          { x: knots.positions, y: knots.temperatures, label: "knots", color: "#1f6fd1", dots: true },
+        ],
+      },
+    ]),
+  );
+  log(`wrote ${join(outDir, `${name}.json`)} (${knots.positions.length} knots, fit ${fitSeconds.toFixed(0)} s, ${fitRollouts} rollouts)`);
+}
+
+// ---- 3. Calibration ------------------------------------------------------------------------
+if (calibrate) {
+  const calStarted = performance.now();
+  const fits = fitCandidates(trainTokens, heldoutTokens);
+  const chosen = chooseStatistic(fits);
+  const calibration = { statistic: chosen.statistic, x: chosen.table.x, entropy: chosen.table.y };
+  const gap = profileMean(profileOf(scheduleEvals, (t) => t.marginal.map((m, i) => m - t.conditional[i]!)));
+  const gapProfile = profileOf(scheduleEvals);
+  const offset = compressLinear(smoothInPosition(gap, gapProfile.count), { tolerance: 0.02, maxKnots: 32 });
+  // Gain: the proxy controller on short rollouts (the window) of the fitting prompts, every target.
+  const gainPlan = makePlan(fitPrompts, seed, { full: 1, short: 0, tokens: window, shortTokens: window });
+  progress.begin("proxy gain", planWork(gainPlan) * gains.length * targets.length, (rolloutsOf(gainPlan) * gains.length * targets.length));
+  const trials: { gain: number; rmse: number }[] = [];
+  for (const gain of gains) {
+    let se = 0;
+    let n = 0;
+    for (const target of targets) {
+      const traces = await runner.run(gainPlan, () => createProxyController({ target, calibration, offset: offsetFromTable(offset), gain }));
+      for (const trace of traces) for (const h of trace.marginal) (se += (h - target) ** 2), n++;
+    }
+    trials.push({ gain, rmse: Math.sqrt(se / n) });
+  }
+  const best = trials.reduce((a, b) => (b.rmse < a.rmse ? b : a));
+  progress.end(trials.map((t) => `gain ${t.gain}: RMSE ${t.rmse.toFixed(3)}`).join(", "));
+  const json = {
+    version: 1,
+    kind: "calibration",
+    model_id: model.id,
+    statistic: chosen.statistic,
+    ...shortTable(chosen.table.x, chosen.table.y),
+    offset,
+    gain: best.gain,
+    heldout: {
+      mae: round(chosen.mae),
+      spearman: round(chosen.spearman),
+      candidates: Object.fromEntries(fits.map((f) => [f.statistic, { mae: round(f.mae), spearman: round(f.spearman) }])),
+    },
+    // Provenance (not part of the schema).
+    run: {
+      prompts_hash: promptsHash,
+      seed,
+      batch: rows,
+      tokens,
+      train_tokens: trainTokens.entropy.length,
+      heldout_tokens: heldoutTokens.entropy.length,
+      gain_trials: trials.map((t) => ({ gain: t.gain, rmse_0_window: round(t.rmse) })),
+      window,
+      targets,
+      seconds: round((performance.now() - calStarted) / 1000, 1),
+    },
+  };
+  // Round-tripped x can collide after rounding; validate what is written.
+  parseCalibration(json);
+  await writeFile(join(outDir, "calibration.json"), toJson(json));
+  const stride = Math.max(1, Math.floor(heldoutTokens.entropy.length / 3000));
+  const sampleX = fits.find((f) => f.statistic === chosen.statistic)!;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < heldoutTokens.entropy.length; i += stride) {
+    const T = heldoutTokens.temperature[i]!;
+    xs.push(chosen.statistic === "variance" ? heldoutTokens.variance[i]! / (T * T) : heldoutTokens[chosen.statistic][i]! / T);
+    ys.push(heldoutTokens.entropy[i]!);
+  }
+  await writeFile(
+    join(outDir, "calibration.svg"),
+    renderSvg([
+      {
+        title: `Proxy table: entropy vs ${chosen.statistic} of the scaled logits (held-out MAE ${chosen.mae.toFixed(3)} nats)`,
+        xLabel: chosen.statistic === "variance" ? "var(z)/T²" : `${chosen.statistic}(z)/T`,
+        yLabel: "entropy, nats",
+        series: [
+          { x: xs, y: ys, label: "held-out tokens", color: "#999", dots: true },
+          { x: sampleX.table.x, y: sampleX.table.y, label: "monotone table", color: "#1f6fd1" },
+        ],
+      },
+      {
+        title: "Offset: marginal − mean conditional entropy under the fitted schedules",
+        xLabel: "position t (log scale)",
+        yLabel: "nats",
+        xScale: "log1p",
+        xTicks: [0, 10, 50, 300, tokens],
+        series: [
+          { x: Array.from(gap, (_, t) => t), y: gap, label: "measured", color: "#999" },
+          { x: offset.positions, y: offset.values, label: "knots", color: "#1f6fd1" },
+        ],
+      },
+    ]),
+  );
+  log(`wrote ${join(outDir, "calibration.json")} (${chosen.statistic}, MAE ${chosen.mae.toFixed(3)}, gain ${best.gain})`);
+}
+
+// ---- 4. README -----------------------------------------------------------------------------
+await writeReadme(args.readme, modelDir, model.id, model.name);
+log(`fit: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
