@@ -129,7 +129,7 @@ describe("decode loop on the default model", () => {
     }
   });
 
-  test("exact control holds per-token entropy near the target where fixed T does not", async () => {
+  test("exact control holds per-token entropy near the target", async () => {
     const model = await nodeModel();
     const { rows } = await run(model, { mode: "exact", target: 2.5 }, { n: 4, tokens: 80 });
     const late = rows.flatMap((r) => r.slice(30).map((t) => t.entropy));

@@ -27,7 +27,8 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown
   }
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
-    decode: (ids) => tok.decode(ids as number[], { skip_special_tokens: true }),
+    // the library rejects an empty list; the empty sequence decodes to the empty string
+    decode: (ids) => (ids.length === 0 ? "" : tok.decode(ids as number[], { skip_special_tokens: true })),
     chatTemplate: typeof config["chat_template"] === "string" ? (config["chat_template"] as string) : undefined,
     specialTokens,
   };
