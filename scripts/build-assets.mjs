@@ -12,10 +12,14 @@
  * listed, hence the manifest; the files are validated where they are loaded
  * (src/control/catalog.ts), against the model they are loaded for.
  *
+ * The tree is synced, not rebuilt: unchanged files are left alone, changed ones are replaced by
+ * an atomic rename, files no source accounts for are deleted. wrangler runs the build several
+ * times at once when a dev session starts, and a reader must never see a half-written model.
+ *
  * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
  */
-import { cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 
 /** Cloudflare serves no static asset larger than this, bytes. */
@@ -26,6 +30,7 @@ const MODEL_FILES = [
   ["tokenizer_config.json", false],
   ["onnx/model.onnx", true],
 ];
+const MANIFEST = "schedules/manifest.json";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,57 +41,73 @@ const { values: args } = parseArgs({
   },
 });
 
-const exists = (path) => stat(path).then(() => true, () => false);
+const statOf = (path) => stat(path).catch(() => undefined);
+/** A temporary sibling of `path`, unique to this process. */
+const temporary = (path) => `${path}.${process.pid}.tmp`;
 
-async function copyChecked(from, to) {
-  const { size } = await stat(from);
-  if (size > MAX_ASSET_BYTES) throw new Error(`${from} is ${size} bytes; Workers assets are limited to ${MAX_ASSET_BYTES}`);
-  await mkdir(dirname(to), { recursive: true });
-  await cp(from, to);
-  return size;
+/** Every file under `dir`, as paths relative to it with forward slashes. */
+async function filesUnder(dir) {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)).split(sep).join("/"));
 }
 
-async function copyModels(out) {
-  const names = [];
-  for (const name of (await exists(args.models)) ? (await readdir(args.models)).sort() : []) {
+/** Asset path → source file: what the tree must hold, besides the manifest. */
+async function plan() {
+  const files = new Map();
+  if (await statOf(args.public)) for (const path of await filesUnder(args.public)) files.set(path, join(args.public, path));
+  const models = [];
+  for (const name of (await statOf(args.models)) ? (await readdir(args.models)).sort() : []) {
     const dir = join(args.models, name);
     // A directory without an exported ONNX file is not a servable model (yet).
-    if (!(await exists(join(dir, "onnx", "model.onnx")))) continue;
-    let bytes = 0;
+    if (!(await statOf(join(dir, "onnx", "model.onnx")))) continue;
     for (const [file, required] of MODEL_FILES) {
       const from = join(dir, file);
-      if (!(await exists(from))) {
-        if (required) throw new Error(`${from} is missing`);
-        continue;
-      }
-      bytes += await copyChecked(from, join(out, "models", name, file));
+      if (await statOf(from)) files.set(`models/${name}/${file}`, from);
+      else if (required) throw new Error(`${from} is missing`);
     }
-    names.push(`${name} (${(bytes / 1e6).toFixed(1)} MB)`);
+    models.push(name);
   }
-  return names;
-}
-
-async function copySchedules(out) {
   const catalogs = {};
-  let count = 0;
-  for (const modelId of (await exists(args.schedules)) ? (await readdir(args.schedules)).sort() : []) {
+  for (const modelId of (await statOf(args.schedules)) ? (await readdir(args.schedules)).sort() : []) {
     const dir = join(args.schedules, modelId);
     if (!(await stat(dir)).isDirectory()) continue;
     const names = (await readdir(dir)).filter((n) => n.endsWith(".json") && n !== "manifest.json").sort();
-    for (const name of names) await copyChecked(join(dir, name), join(out, "schedules", modelId, name));
     catalogs[modelId] = names.map((name) => `schedules/${modelId}/${name}`);
-    count += names.length;
+    for (const name of names) files.set(`schedules/${modelId}/${name}`, join(dir, name));
   }
-  await mkdir(join(out, "schedules"), { recursive: true });
-  await writeFile(join(out, "schedules", "manifest.json"), `${JSON.stringify({ version: 1, catalogs }, null, 2)}\n`);
-  return count;
+  return { files, models, catalogs };
+}
+
+/** Copy `from` to `to` unless `to` already has its size and mtime; returns the size, bytes. */
+async function sync(from, to) {
+  const source = await stat(from);
+  if (source.size > MAX_ASSET_BYTES) throw new Error(`${from} is ${source.size} bytes; Workers assets are limited to ${MAX_ASSET_BYTES}`);
+  const target = await statOf(to);
+  // utimes keeps whole milliseconds only.
+  if (target && target.size === source.size && Math.floor(target.mtimeMs) === Math.floor(source.mtimeMs)) return source.size;
+  await mkdir(dirname(to), { recursive: true });
+  const tmp = temporary(to);
+  await copyFile(from, tmp);
+  await utimes(tmp, source.atime, source.mtime);
+  await rename(tmp, to);
+  return source.size;
+}
+
+async function writeIfChanged(path, text) {
+  if ((await readFile(path, "utf8").catch(() => undefined)) === text) return;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(temporary(path), text);
+  await rename(temporary(path), path);
 }
 
 const out = args.out;
-await rm(out, { recursive: true, force: true });
-await mkdir(out, { recursive: true });
-if (await exists(args.public)) await cp(args.public, out, { recursive: true });
-const models = await copyModels(out);
+const { files, models, catalogs } = await plan();
 if (models.length === 0) throw new Error(`no model with onnx/model.onnx under ${args.models}/`);
-const fitted = await copySchedules(out);
-console.log(`build-assets: ${out}/ ← models: ${models.join(", ")}; ${fitted} schedule/calibration file(s)`);
+let bytes = 0;
+for (const [path, from] of files) bytes += await sync(from, join(out, path));
+await writeIfChanged(join(out, MANIFEST), `${JSON.stringify({ version: 1, catalogs }, null, 2)}\n`);
+const keep = new Set([...files.keys(), MANIFEST]);
+// Another run's temporary files are its business; anything else unaccounted for is stale.
+for (const path of await filesUnder(out)) if (!keep.has(path) && !path.endsWith(".tmp")) await rm(join(out, path), { force: true });
+const fitted = Object.values(catalogs).flat().length;
+console.log(`build-assets: ${out}/ ← models: ${models.join(", ")} (${(bytes / 1e6).toFixed(1)} MB in all); ${fitted} schedule/calibration file(s)`);

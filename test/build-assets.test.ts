@@ -1,0 +1,83 @@
+/**
+ * scripts/build-assets.mjs — the asset tree the Worker and the Node server read: what it copies,
+ * the manifest, the checks that refuse a tree Workers could not serve, and idempotent syncing
+ * (wrangler starts several builds at once).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "isentropic-build-"));
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+/** A fake model directory: the build copies bytes, it does not load them. */
+async function fakeModel(name: string, onnxBytes = 16): Promise<string> {
+  const dir = join(root, "models", name);
+  await mkdir(join(dir, "onnx"), { recursive: true });
+  await writeFile(join(dir, "config.json"), "{}");
+  await writeFile(join(dir, "tokenizer.json"), "{}");
+  await writeFile(join(dir, "training.json"), "{}");
+  await writeFile(join(dir, "onnx", "model.onnx"), "");
+  await truncate(join(dir, "onnx", "model.onnx"), onnxBytes);
+  return dir;
+}
+
+const build = () =>
+  promisify(execFile)("node", [
+    "scripts/build-assets.mjs",
+    ...["--out", join(root, "out"), "--models", join(root, "models"), "--schedules", join(root, "schedules"), "--public", join(root, "public")],
+  ]);
+const exists = (path: string) => stat(join(root, "out", path)).then(() => true, () => false);
+
+describe("build-assets", () => {
+  test("copies what the server reads, public/ and the fitted files, with a manifest per model id", async () => {
+    await fakeModel("tiny");
+    await mkdir(join(root, "schedules", "abc123"), { recursive: true });
+    await writeFile(join(root, "schedules", "abc123", "t2.json"), "{}");
+    await mkdir(join(root, "public"), { recursive: true });
+    await writeFile(join(root, "public", "index.html"), "<h1>hi</h1>");
+    await build();
+    for (const path of ["models/tiny/config.json", "models/tiny/tokenizer.json", "models/tiny/onnx/model.onnx", "schedules/abc123/t2.json", "index.html"]) {
+      expect(await exists(path), path).toBe(true);
+    }
+    expect(await exists("models/tiny/training.json")).toBe(false);
+    expect(JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8"))).toEqual({
+      version: 1,
+      catalogs: { abc123: ["schedules/abc123/t2.json"] },
+    });
+  });
+
+  test("a rebuild drops what no source accounts for any more, and concurrent builds agree", async () => {
+    await fakeModel("tiny");
+    await mkdir(join(root, "schedules", "abc123"), { recursive: true });
+    await writeFile(join(root, "schedules", "abc123", "t2.json"), "{}");
+    await build();
+    await rm(join(root, "schedules", "abc123", "t2.json"));
+    await Promise.all([build(), build(), build()]);
+    expect(await exists("schedules/abc123/t2.json")).toBe(false);
+    expect(JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8")).catalogs).toEqual({ abc123: [] });
+    expect(await exists("models/tiny/onnx/model.onnx")).toBe(true);
+  });
+
+  test("refuses a model missing a required file, naming it", async () => {
+    const dir = await fakeModel("tiny");
+    await rm(join(dir, "tokenizer.json"));
+    await expect(build()).rejects.toThrow(/tiny\/tokenizer\.json is missing/);
+  });
+
+  test("refuses a file over the Workers asset limit (25 MiB)", async () => {
+    await fakeModel("big", 26 * 1024 * 1024);
+    await expect(build()).rejects.toThrow(/model\.onnx is \d+ bytes; Workers assets are limited/);
+  });
+
+  test("refuses a tree with no servable model", async () => {
+    await mkdir(join(root, "models", "half-exported"), { recursive: true });
+    await expect(build()).rejects.toThrow(/no model with onnx\/model\.onnx/);
+  });
+});
