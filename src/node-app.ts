@@ -14,10 +14,10 @@ import { createLoader } from "./http/loader.js";
 import { loadNodeModel } from "./model/backend-node.js";
 
 /** The default model, as in wrangler.toml's [vars]. */
-export const DEFAULT_MODEL = "kjv-gpt2-4m";
+const DEFAULT_MODEL = "kjv-gpt2-4m";
 
 /** A reader over a directory; absent files read as undefined. */
-export function dirReader(root: string): AssetReader {
+function dirReader(root: string): AssetReader {
   return async (path) => {
     try {
       const bytes = await readFile(join(root, path));

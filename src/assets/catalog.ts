@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { buildCatalog, type Catalog } from "../control/catalog.js";
 import { type AssetReader, readJson } from "./reader.js";
 
-export const MANIFEST_PATH = "schedules/manifest.json";
+const MANIFEST_PATH = "schedules/manifest.json";
 
 const Manifest = v.object({
   version: v.literal(1),
