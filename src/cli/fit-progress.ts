@@ -27,7 +27,10 @@ export interface Progress {
 
 const clock = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`);
 
-/** A bar that redraws at most 5 times a second; `rolloutTokens` = B × N, one full rollout. */
+/**
+ * A bar that redraws at most 5 times a second on a terminal, or writes a line every 15 s to a
+ * log; `rolloutTokens` = B × N, one full rollout.
+ */
 export function createProgress(stream: NodeJS.WriteStream, rolloutTokens: number): Progress {
   let label = "";
   let total = 1;
@@ -38,7 +41,7 @@ export function createProgress(stream: NodeJS.WriteStream, rolloutTokens: number
   let drawn = 0;
   const draw = (force: boolean): void => {
     const now = performance.now();
-    if (!force && now - drawn < 200) return;
+    if (!force && now - drawn < (stream.isTTY ? 200 : 15_000)) return;
     drawn = now;
     const seconds = (now - started) / 1000;
     const fraction = Math.min(1, done / total);
@@ -46,7 +49,7 @@ export function createProgress(stream: NodeJS.WriteStream, rolloutTokens: number
     const filled = Math.round(fraction * width);
     const eta = fraction > 0 ? clock((seconds * (1 - fraction)) / fraction) : "?";
     const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${(tokens / rolloutTokens).toFixed(1)}/${planned.toFixed(1)} rollouts · ${(tokens / Math.max(seconds, 1e-3)).toFixed(0)} tok/s · ETA ${eta}`;
-    if (stream.isTTY) stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K`);
+    stream.write(stream.isTTY ? `\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K` : `${line}\n`);
   };
   return {
     begin(l, work, rollouts) {

@@ -47,7 +47,10 @@ import type { Sampler } from "../sampling/sampler.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { createProgress } from "./fit-progress.js";
 import { writeReadme } from "./fit-readme.js";
+import { rerunWithMallocSettings } from "./malloc-env.js";
 import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
+
+rerunWithMallocSettings();
 
 const { values: args } = parseArgs({
   allowNegative: true,
@@ -69,6 +72,8 @@ const { values: args } = parseArgs({
     "sweep-full": { type: "string", default: "1" },
     /** sa: measurements; optimize: objective evaluations. */
     iterations: { type: "string" },
+    /** sa: how many of the last measurements run the episodes to full length (the others stop at the window). */
+    "full-iterations": { type: "string", default: "1" },
     /** Model sessions decoding side by side (one intra-op thread each). */
     sessions: { type: "string", default: "2" },
     "fit-full": { type: "string", default: "2" },
@@ -100,7 +105,8 @@ const window = int("window", args.window);
 const seed = int("seed", args.seed, 0);
 const method = args.method;
 if (method !== "sa" && method !== "optimize") throw new RangeError(`--method must be sa or optimize, got ${method}`);
-const iterations = int("iterations", args.iterations ?? (method === "sa" ? "3" : "40"));
+const iterations = int("iterations", args.iterations ?? (method === "sa" ? "4" : "40"));
+const fullIterations = int("full-iterations", args["full-iterations"]);
 const sweepTemps = list("sweep", args.sweep).sort((a, b) => a - b);
 const shortTokens = int("short-tokens", args["short-tokens"]);
 const fitShape = { full: int("fit-full", args["fit-full"]), short: int("fit-short", args["fit-short"], 0), tokens, shortTokens };
@@ -113,7 +119,6 @@ const promptsHash = `sha256:${createHash("sha256").update(promptBytes).digest("h
 const models = await Promise.all(Array.from({ length: int("sessions", args.sessions) }, () => loadNodeModel(args.model, 1)));
 const model = models[0]!;
 const V = model.spec.vocabSize;
-if (tokens + 64 > model.spec.maxPositions) throw new RangeError(`--tokens ${tokens} leaves too little room for a prompt in ${model.spec.maxPositions} positions`);
 const modelDir = args.out ?? join("schedules", model.id);
 const outDir = args.compare ? join(modelDir, method) : modelDir;
 const calibrate = args.calibration && !args.compare;
@@ -121,6 +126,10 @@ await mkdir(outDir, { recursive: true });
 const encode = (p: string): number[] => model.tokenizer.encode(p);
 const fitPrompts = prompts.fit.map(encode);
 const heldoutPrompts = prompts.heldout.map(encode);
+const longestPrompt = Math.max(...fitPrompts.map((p) => p.length), ...heldoutPrompts.map((p) => p.length));
+if (longestPrompt + tokens > model.spec.maxPositions) {
+  throw new RangeError(`--tokens ${tokens} after the longest prompt (${longestPrompt} tokens) exceeds the model's ${model.spec.maxPositions} positions`);
+}
 const progress = createProgress(process.stderr, rows * tokens);
 const runner = createRunner(
   models.map((m) => m.lm),
@@ -132,6 +141,7 @@ log(`fit: model ${model.name} (${model.id}), V = ${V} (ln V = ${Math.log(V).toFi
 
 // Common random numbers: every measurement of a fit replays these prompts and seeds.
 const fitPlan = makePlan(fitPrompts, seed, fitShape);
+const windowPlan = fitPlan.map((e) => ({ ...e, tokens: Math.min(e.tokens, window) }));
 // Fresh seeds far from the fit's, on prompts the fit never saw.
 const evalPlan = makePlan(heldoutPrompts, seed + 1_000_000, evalShape);
 // The sweep only starts the fits: one full episode per temperature is enough.
@@ -246,11 +256,21 @@ for (const [k, target] of targets.entries()) {
   const fitStarted = performance.now();
   const tokensBefore = runner.tokensGenerated;
   // The fit's rollouts add training tokens for the calibration at temperatures between the sweep's.
+  // sa: the early measurements stop every episode at the window, where the schedule moves and
+  // a step is cheap; the last ones run the same episodes (same prompts and seeds, so the first
+  // `window` tokens replay exactly) to full length for the plateau. optimize needs one fixed
+  // objective, so every evaluation runs the full plan.
+  const fullFrom = method === "sa" ? Math.max(0, iterations - fullIterations) : 0;
+  let calls = 0;
   const measure = async (temperatures: Float64Array): Promise<Profile> =>
-    profileOf(await runner.run(fitPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
+    profileOf(await runner.run(calls++ >= fullFrom ? fitPlan : windowPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
   let knots: Knots;
   let measurements: number;
-  progress.begin(label, planWork(fitPlan) * iterations, rolloutsOf(fitPlan) * iterations);
+  progress.begin(
+    label,
+    planWork(windowPlan) * fullFrom + planWork(fitPlan) * (iterations - fullFrom),
+    rolloutsOf(windowPlan) * fullFrom + rolloutsOf(fitPlan) * (iterations - fullFrom),
+  );
   if (method === "sa") {
     const result = await fitSa(measure, { target, initial, slope, iterations });
     knots = compressKnots(result.temperatures, { tolerance: 0.01, maxKnots: 48 });
@@ -309,7 +329,7 @@ for (const [k, target] of targets.entries()) {
     // Provenance (not part of the schema): what the run around this fit cost, and its plans.
     run: {
       sweep: { temperatures: sweepTemps, rollouts: round(rolloutsOf(sweepEpisodes), 2), seconds: round(sweepSeconds, 1) },
-      fit_plan: { full: fitShape.full, short: fitShape.short, short_tokens: shortTokens, prompts: fitPrompts.length },
+      fit_plan: { full: fitShape.full, short: fitShape.short, short_tokens: shortTokens, prompts: fitPrompts.length, ...(method === "sa" ? { full_length_iterations: iterations - fullFrom } : {}) },
       heldout_plan: { full: evalShape.full, short: evalShape.short, short_tokens: shortTokens, prompts: heldoutPrompts.length, seconds: round(evalSeconds, 1) },
       sessions: models.length,
     },
@@ -362,17 +382,23 @@ if (calibrate) {
   const offset = compressLinear(smoothInPosition(gap, gapProfile.count), { tolerance: 0.02, maxKnots: 32 });
   // Gain: the proxy controller on short rollouts (the window) of the fitting prompts, every target.
   const gainPlan = makePlan(fitPrompts, seed, { full: 1, short: 0, tokens: window, shortTokens: window });
-  progress.begin("proxy gain", planWork(gainPlan) * gains.length * targets.length, (rolloutsOf(gainPlan) * gains.length * targets.length));
-  const trials: { gain: number; rmse: number }[] = [];
-  for (const gain of gains) {
+  // Every (gain, target) pair in one batch, so both sessions stay busy.
+  const pairs = gains.flatMap((gain) => targets.map((target) => ({ gain, target })));
+  const gainEpisodes = pairs.flatMap(() => gainPlan);
+  progress.begin("proxy gain", planWork(gainEpisodes), rolloutsOf(gainEpisodes));
+  const pairOf = (i: number) => pairs[Math.floor(i / gainPlan.length)]!;
+  const gainTraces = await runner.run(gainEpisodes, (i) => createProxyController({ target: pairOf(i).target, calibration, offset: offsetFromTable(offset), gain: pairOf(i).gain }));
+  const trials = gains.map((gain) => {
     let se = 0;
     let n = 0;
-    for (const target of targets) {
-      const traces = await runner.run(gainPlan, () => createProxyController({ target, calibration, offset: offsetFromTable(offset), gain }));
-      for (const trace of traces) for (const h of trace.marginal) (se += (h - target) ** 2), n++;
-    }
-    trials.push({ gain, rmse: Math.sqrt(se / n) });
-  }
+    gainTraces.forEach((trace, i) => {
+      const pair = pairOf(i);
+      if (pair.gain !== gain) return;
+      for (const h of trace.marginal) se += (h - pair.target) ** 2;
+      n += trace.marginal.length;
+    });
+    return { gain, rmse: Math.sqrt(se / n) };
+  });
   const best = trials.reduce((a, b) => (b.rmse < a.rmse ? b : a));
   progress.end(trials.map((t) => `gain ${t.gain}: RMSE ${t.rmse.toFixed(3)}`).join(", "));
   const json = {
