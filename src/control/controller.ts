@@ -25,6 +25,12 @@ export interface ControllerOptions {
    * Change of log T per nat of entropy error per accepted step; default 0.1. The loop gain is
    * gain · dH/dlog T, which is 1–3 nats on typical LM distributions, so 0.1 settles in about
    * 5–10 tokens, stays far from the instability at 2, and averages out per-token noise.
+   * Measured on the default model (8 rows x 200 tokens, targets 3 and 5 nats, one seed): the
+   * RMSE of the controlled signal over tokens [10, 200) is flat for gains 0.03–0.1 (exact
+   * 0.92–1.23, marginal 0.34–0.47 nats), worse at 0.3 (exact 1.61–1.67, marginal 0.38–0.70)
+   * and diverging at 1 (exact 2.9–4.0, marginal 1.1–3.2); 0.1 settles the first ten tokens
+   * fastest among the stable gains. Per-token exact entropy stays noisy at any gain: feedback acts
+   * on the next token, and the model's entropy varies far more from one token to the next.
    */
   gain?: number;
   /** Lowest temperature; default 0.05, below which sampling is greedy in effect. */
