@@ -103,8 +103,9 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
 
   if (opts.signal?.aborted) return;
   let { logits, cache } = await model.lm.prefill(opts.promptIds, rows);
+  let step: Step | undefined;
   for (let t = 0; t < maxTokens; t++) {
-    const step: Step = createStep(logits, rows, V, t, active);
+    step = createStep(logits, rows, V, t, active, step);
     chain.apply(step);
     chain.accept?.(step.tokens, step);
     for (let b = 0; b < rows; b++) {

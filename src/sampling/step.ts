@@ -35,21 +35,30 @@ export interface Step {
   readonly logprobs: Float32Array;
 }
 
-/** A fresh step over `logits` ([rows * vocab]); `scores` starts as a copy of the logits. */
-export function createStep(logits: Float32Array, rows: number, vocab: number, position: number, active?: Uint8Array): Step {
+/**
+ * A fresh step over `logits` ([rows * vocab]); `scores` starts as a copy of the logits.
+ *
+ * Pass the previous step of the same request as `reuse` to recycle its two [B * V] buffers
+ * (scores, probs): at a 152k vocabulary and B = 8 that is ~10 MB of garbage per token saved.
+ * The previous step must not be read afterwards.
+ */
+export function createStep(logits: Float32Array, rows: number, vocab: number, position: number, active?: Uint8Array, reuse?: Step): Step {
   if (logits.length !== rows * vocab) {
     throw new RangeError(`logits has ${logits.length} values, expected rows*vocab = ${rows * vocab}`);
   }
+  const recycle = reuse !== undefined && reuse.rows === rows && reuse.vocab === vocab;
+  const scores = recycle ? reuse.scores : new Float32Array(rows * vocab);
+  scores.set(logits);
   return {
     rows,
     vocab,
     position,
     logits,
-    scores: new Float32Array(logits),
+    scores,
     temperature: new Float32Array(rows).fill(1),
     estimate: new Float32Array(rows).fill(Number.NaN),
     active: active ?? new Uint8Array(rows).fill(1),
-    probs: new Float32Array(rows * vocab),
+    probs: recycle ? reuse.probs : new Float32Array(rows * vocab),
     entropy: new Float32Array(rows).fill(Number.NaN),
     tokens: new Int32Array(rows).fill(-1),
     logprobs: new Float32Array(rows).fill(Number.NaN),
