@@ -118,3 +118,19 @@ describe("tokenizer", () => {
     expect(stream.text).toBe(s);
   });
 });
+
+describe("tokenizer in @huggingface/transformers", () => {
+  test("AutoTokenizer loads the default model's files offline and agrees with ours", async () => {
+    const { AutoTokenizer, env } = await import("@huggingface/transformers");
+    env.allowRemoteModels = false;
+    env.localModelPath = "models/";
+    const tf = await AutoTokenizer.from_pretrained("kjv-gpt2-4m");
+    const m = await nodeModel();
+    for (const s of ["And it came to pass, that Abraham's 12 sons", "naïve café 🙂", await readFile("test/fixtures/heldout.txt", "utf8")]) {
+      const ids = tf.encode(s, { add_special_tokens: false });
+      expect(ids).toEqual(m.tokenizer.encode(s));
+      expect(tf.decode(ids)).toBe(s);
+    }
+    expect(tf.eos_token_id).toBe(0);
+  });
+});
