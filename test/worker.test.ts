@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { unstable_startWorker } from "wrangler";
+import { validationCases } from "./helpers/validation-cases.js";
 
 const API_KEY = "worker-test-key";
 // Miniflare would otherwise fetch Request.cf metadata from the network at start.
@@ -21,6 +22,10 @@ const auth = { Authorization: `Bearer ${API_KEY}` };
 const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
   worker.fetch(`http://worker${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
 const health = (await (await worker.fetch("http://worker/healthz")).json()) as { status: string; model: string; model_id: string };
+const get = async (path: string) => (await worker.fetch(`http://worker${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
+const running = async () => ((await get("/healthz")) as { running: number }).running;
+// The limits wrangler.toml sets for the Worker.
+const limits = { maxPromptTokens: 512, maxN: 8, maxTokens: 1000 };
 
 describe("the Worker in workerd", () => {
   test("/healthz loads the model from ASSETS", () => {
@@ -61,5 +66,83 @@ describe("the Worker in workerd", () => {
   test("API_KEY is enforced on /v1", async () => {
     expect((await post("/v1/completions", { model: health.model, prompt: "x" }, {})).status).toBe(401);
     expect((await worker.fetch("http://worker/v1/models", { headers: auth })).status).toBe(200);
+  });
+
+  test("/v1/models and /v1/schedules describe the loaded model and its fitted data", async () => {
+    const models = (await get("/v1/models")) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toContain(health.model);
+    const schedules = (await get("/v1/schedules")) as { model_id: string; schedules: { target: number }[]; calibration: { statistic: string } | null };
+    expect(schedules.model_id).toBe(health.model_id);
+    expect(schedules.schedules.length).toBeGreaterThanOrEqual(5);
+    expect(schedules.calibration).not.toBeNull();
+  });
+
+  test("every mode runs in workerd, and says which mode ran", async () => {
+    const modes = [
+      { mode: "fixed" },
+      { mode: "exact", target: 3 },
+      { mode: "marginal", target: 4 },
+      { mode: "mirostat", tau: 3 },
+      { mode: "schedule", target: 5 },
+      { mode: "proxy", target: 5 },
+    ];
+    for (const entropy of modes) {
+      const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, n: 2, seed: 1, telemetry: true, entropy });
+      expect(res.status, entropy.mode).toBe(200);
+      const out = (await res.json()) as { entropy: { mode: string; requested_mode: string }; choices: { telemetry: { temperature: number }[] }[] };
+      expect(out.entropy).toMatchObject({ requested_mode: entropy.mode, mode: entropy.mode });
+      expect(out.choices).toHaveLength(2);
+      for (const c of out.choices) expect(c.telemetry.every((t) => t.temperature > 0)).toBe(true);
+    }
+  });
+
+  test("a proxy pinned at its clamp hands over to the fitted schedule, in the stream too", async () => {
+    const body = { model: health.model, prompt: "And it came to pass", max_tokens: 40, seed: 2, entropy: { mode: "proxy", target: 6, t_max: 0.3 } };
+    const whole = (await (await post("/v1/completions", body)).json()) as { entropy: { fallback?: { mode: string; at_token: number } } };
+    expect(whole.entropy.fallback).toMatchObject({ mode: "schedule" });
+    const streamed = await (await post("/v1/completions", { ...body, stream: true })).text();
+    expect(streamed).toMatch(/"fallback":\{"mode":"schedule"/);
+  });
+
+  test("streamed telemetry arrives with its tokens", async () => {
+    const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 6, seed: 4, stream: true, telemetry: true, entropy: { mode: "exact", target: 3 } });
+    const chunks = (await res.text())
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)) as { choices: { text: string; telemetry?: { text: string }[] }[] });
+    const text = chunks.map((c) => c.choices[0]?.text ?? "").join("");
+    const telemetry = chunks.flatMap((c) => c.choices[0]?.telemetry ?? []);
+    expect(telemetry).toHaveLength(6);
+    expect(telemetry.map((t) => t.text).join("")).toBe(text);
+  });
+
+  test("other requests are served while a generation streams (the loop yields between tokens)", async () => {
+    expect(await running()).toBe(0);
+    // over a real socket: worker.fetch goes through a proxy that may buffer the whole body
+    const res = await fetch(new URL("/v1/completions", await worker.url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...auth },
+      body: JSON.stringify({ model: health.model, prompt: "And it came to pass", max_tokens: 300, stream: true, seed: 5 }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    // answered mid-generation, not after it: the generation is still counted as running
+    expect(await running()).toBe(1);
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    expect(await running()).toBe(0);
+  });
+
+  const cases = validationCases({ name: health.model, vocabSize: 4096, limits });
+  test.each(cases.completion)("completions, bad field: %s", async (_label, body, param) => {
+    const res = await post("/v1/completions", body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string | null } }).error.param).toBe(param);
+  });
+  test.each(cases.chat)("chat, bad field: %s", async (_label, body, param) => {
+    const res = await post("/v1/chat/completions", body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string | null } }).error.param).toBe(param);
   });
 });

@@ -2,8 +2,9 @@
  * The decode loop: model step → controller picks T → filters → draw → accept → telemetry → stop.
  *
  * One call decodes `rows` continuations of one prompt as a batch. Everything it mutates is local
- * to the call (cache, rng, samplers, text streams); the model is shared and read-only. It checks
- * the AbortSignal before every model step, so a closed client stops decoding within one token.
+ * to the call (cache, rng, samplers, text streams); the model is shared and read-only. Between
+ * tokens it yields to the event loop and then checks the AbortSignal, so a closed client stops
+ * decoding within one token and other requests to the same isolate are served meanwhile.
  */
 import type { Controller } from "../control/controller.js";
 import { createChain } from "../sampling/chain.js";
@@ -14,6 +15,7 @@ import { createStep, type Step } from "../sampling/step.js";
 import type { Model } from "../model/model.js";
 import { createTextStream } from "../model/tokenizer.js";
 import { createStopMatcher } from "./stop-strings.js";
+import { yieldToEventLoop } from "./yield.js";
 
 export interface Fallback {
   /** Switch after this many consecutive saturated steps. */
@@ -143,6 +145,7 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
       yield { type: "fallback", index: t, from, to: opts.fallback.mode, reason: `${from} controller saturated at a temperature clamp for ${opts.fallback.afterSaturatedSteps} tokens` };
     }
     if (!active.some((a) => a === 1) || t === maxTokens - 1) return;
+    await yieldToEventLoop();
     if (opts.signal?.aborted) return;
     ({ logits, cache } = await model.lm.step(feed, cache));
   }
