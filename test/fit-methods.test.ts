@@ -41,6 +41,24 @@ describe("fitSa (stochastic approximation with common random numbers)", () => {
     expect(result.rmse[3]!).toBeLessThan(result.rmse[0]!);
   });
 
+  it("keeps the curve continuous when early measurements stop short of the last position", async () => {
+    let calls = 0;
+    const result = await fitSa(
+      async (temps) => {
+        const profile = plantProfile(temps, 11);
+        // The first three measurements stop at position 300, the last runs to the end.
+        if (calls++ < 3) profile.count.fill(0, 300);
+        return profile;
+      },
+      { target: TARGET, initial: new Float64Array(N).fill(1), slope: GAIN * 0.75, iterations: 4 },
+    );
+    let jump = 0;
+    for (let t = 200; t < N; t++) jump = Math.max(jump, Math.abs(Math.log(result.temperatures[t]! / result.temperatures[t - 1]!)));
+    // Past t = 200 the optimum changes by < 0.1 % per position: no step where the window ended.
+    expect(jump).toBeLessThan(0.002);
+    expect(rmsLogRatio(result.temperatures, optimalSchedule(TARGET, N))).toBeLessThan(0.05);
+  });
+
   it("rejects options that cannot converge", async () => {
     const measure = async (temps: Float64Array) => plantProfile(temps, 1);
     await expect(fitSa(measure, { target: 3, initial: [1, 1], slope: 0 })).rejects.toThrow(/slope/);

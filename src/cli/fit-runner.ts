@@ -3,10 +3,10 @@
  * one episode per session at a time, so both cores stay busy: one session's step runs in
  * onnxruntime while another's softmax runs in JavaScript. Node only.
  *
- * A plan mixes a few full-length episodes with many short ones on other prompts: the early
- * positions depend on the prompt and need many prompts, the later ones sit on a plateau that
- * one long episode measures over hundreds of positions, and a short episode costs a tiny
- * fraction of a long one (each step's cost grows with the cache length).
+ * A plan mixes a few full-length episodes with window-length and short ones on other prompts:
+ * the early positions depend on the prompt and need many prompts, the later ones sit on a
+ * plateau that one long episode measures over hundreds of positions, and a short episode costs
+ * a small fraction of a long one (each step's cost grows with the cache length).
  */
 import type { CausalLM } from "../model/causal-lm.js";
 import { rollout, type RolloutTrace } from "../fit/rollout.js";
@@ -21,22 +21,23 @@ export interface Episode {
 }
 
 export interface PlanShape {
-  /** Episodes of the full length. */
+  /** Episodes of the full length `tokens`. */
   full: number;
-  /** Episodes of `shortTokens` tokens, on the prompts after those of the full ones. */
+  /** Episodes of `midTokens` (the window), on the next prompts. */
+  mid: number;
+  /** Episodes of `shortTokens`, on the prompts after those. */
   short: number;
   tokens: number;
+  midTokens: number;
   shortTokens: number;
 }
 
-/** Episodes over `prompts` (cycled) with seeds seed, seed + 1, …: the full ones first. */
+/** Episodes over `prompts` (cycled) with seeds seed, seed + 1, …: full, then mid, then short. */
 export function makePlan(prompts: readonly (readonly number[])[], seed: number, shape: PlanShape): Episode[] {
   if (prompts.length === 0) throw new RangeError("a plan needs at least one prompt");
-  return Array.from({ length: shape.full + shape.short }, (_, i) => ({
-    promptIds: prompts[i % prompts.length]!,
-    seed: seed + i,
-    tokens: i < shape.full ? shape.tokens : Math.min(shape.shortTokens, shape.tokens),
-  }));
+  const length = (i: number): number =>
+    i < shape.full ? shape.tokens : i < shape.full + shape.mid ? Math.min(shape.midTokens, shape.tokens) : Math.min(shape.shortTokens, shape.tokens);
+  return Array.from({ length: shape.full + shape.mid + shape.short }, (_, i) => ({ promptIds: prompts[i % prompts.length]!, seed: seed + i, tokens: length(i) }));
 }
 
 /** Row-tokens of a plan. */

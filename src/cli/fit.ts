@@ -77,8 +77,10 @@ const { values: args } = parseArgs({
     /** Model sessions decoding side by side (one intra-op thread each). */
     sessions: { type: "string", default: "2" },
     "fit-full": { type: "string", default: "2" },
+    "fit-mid": { type: "string", default: "2" },
     "fit-short": { type: "string", default: "8" },
     "eval-full": { type: "string", default: "2" },
+    "eval-mid": { type: "string", default: "4" },
     "eval-short": { type: "string", default: "16" },
     "short-tokens": { type: "string", default: "50" },
     calibration: { type: "boolean", default: true },
@@ -109,8 +111,16 @@ const iterations = int("iterations", args.iterations ?? (method === "sa" ? "4" :
 const fullIterations = int("full-iterations", args["full-iterations"]);
 const sweepTemps = list("sweep", args.sweep).sort((a, b) => a - b);
 const shortTokens = int("short-tokens", args["short-tokens"]);
-const fitShape = { full: int("fit-full", args["fit-full"]), short: int("fit-short", args["fit-short"], 0), tokens, shortTokens };
-const evalShape = { full: int("eval-full", args["eval-full"]), short: int("eval-short", args["eval-short"], 0), tokens, shortTokens };
+const shape = (plan: "fit" | "eval") => ({
+  full: int(`${plan}-full`, args[`${plan}-full`]),
+  mid: int(`${plan}-mid`, args[`${plan}-mid`], 0),
+  short: int(`${plan}-short`, args[`${plan}-short`], 0),
+  tokens,
+  midTokens: window,
+  shortTokens,
+});
+const fitShape = shape("fit");
+const evalShape = shape("eval");
 const gains = list("gains", args.gains);
 
 const promptBytes = await readFile(args.prompts);
@@ -145,7 +155,7 @@ const windowPlan = fitPlan.map((e) => ({ ...e, tokens: Math.min(e.tokens, window
 // Fresh seeds far from the fit's, on prompts the fit never saw.
 const evalPlan = makePlan(heldoutPrompts, seed + 1_000_000, evalShape);
 // The sweep only starts the fits: one full episode per temperature is enough.
-const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: int("sweep-full", args["sweep-full"]) });
+const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: int("sweep-full", args["sweep-full"]), mid: fitShape.mid + fitShape.full - int("sweep-full", args["sweep-full"]) });
 const rolloutsOf = (episodes: readonly Episode[]): number => planTokens(episodes, rows) / (rows * tokens);
 
 /** A sampler that applies `temperatures[t]` at position t (the schedule controller over one knot per position). */
@@ -329,8 +339,15 @@ for (const [k, target] of targets.entries()) {
     // Provenance (not part of the schema): what the run around this fit cost, and its plans.
     run: {
       sweep: { temperatures: sweepTemps, rollouts: round(rolloutsOf(sweepEpisodes), 2), seconds: round(sweepSeconds, 1) },
-      fit_plan: { full: fitShape.full, short: fitShape.short, short_tokens: shortTokens, prompts: fitPrompts.length, ...(method === "sa" ? { full_length_iterations: iterations - fullFrom } : {}) },
-      heldout_plan: { full: evalShape.full, short: evalShape.short, short_tokens: shortTokens, prompts: heldoutPrompts.length, seconds: round(evalSeconds, 1) },
+      fit_plan: {
+        full: fitShape.full,
+        mid: fitShape.mid,
+        short: fitShape.short,
+        short_tokens: shortTokens,
+        prompts: fitPrompts.length,
+        ...(method === "sa" ? { full_length_iterations: iterations - fullFrom } : {}),
+      },
+      heldout_plan: { full: evalShape.full, mid: evalShape.mid, short: evalShape.short, short_tokens: shortTokens, prompts: heldoutPrompts.length, seconds: round(evalSeconds, 1) },
       sessions: models.length,
     },
   };
@@ -381,7 +398,7 @@ if (calibrate) {
   const gapProfile = profileOf(scheduleEvals);
   const offset = compressLinear(smoothInPosition(gap, gapProfile.count), { tolerance: 0.02, maxKnots: 32 });
   // Gain: the proxy controller on short rollouts (the window) of the fitting prompts, every target.
-  const gainPlan = makePlan(fitPrompts, seed, { full: 1, short: 0, tokens: window, shortTokens: window });
+  const gainPlan = makePlan(fitPrompts, seed, { full: 0, mid: 1, short: 0, tokens, midTokens: window, shortTokens: window });
   // Every (gain, target) pair in one batch, so both sessions stay busy.
   const pairs = gains.flatMap((gain) => targets.map((target) => ({ gain, target })));
   const gainEpisodes = pairs.flatMap(() => gainPlan);

@@ -9,7 +9,10 @@
  * Every iteration replays the same prompts and seeds (common random numbers), so successive
  * measurements differ only by the schedule change and the iteration converges in a handful of
  * rollouts instead of chasing fresh noise. The error is smoothed in position with a kernel that
- * widens with t (smooth.ts): single positions are noisy, the early ones change fast.
+ * widens with t (smooth.ts): single positions are noisy, the early ones change fast. A
+ * measurement may stop short of the last position (cheap early iterations stop at the window);
+ * positions past its end take the update of the last measured one, as tables hold their ends,
+ * so the curve moves as a whole and stays continuous until a longer measurement corrects it.
  */
 import type { Profile } from "./metrics.js";
 import { profileMean } from "./metrics.js";
@@ -73,8 +76,11 @@ export async function fitSa(measure: MeasureProfile, options: SaOptions): Promis
     rmse.push(Math.sqrt(se / count));
     options.onIteration?.(k, temperatures, measured);
     const smoothed = smoothInPosition(error, profile.count, options.smooth);
+    let last = n - 1;
+    while (last > 0 && !(profile.count[last]! > 0)) last--;
     for (let t = 0; t < n; t++) {
-      const step = Number.isNaN(smoothed[t]!) ? 0 : (relaxation * smoothed[t]!) / slopeAt(t);
+      const e = smoothed[Math.min(t, last)]!;
+      const step = Number.isNaN(e) ? 0 : (relaxation * e) / slopeAt(Math.min(t, last));
       logT[t] = Math.min(Math.log(tMax), Math.max(Math.log(tMin), logT[t]! + step));
     }
   }
