@@ -26,7 +26,7 @@ describe("renderReport", () => {
     const md = renderReport({
       modelName: "kjv",
       modelId: "abc",
-      schedules: [{ file: schedule("sa", 0.12), path: "abc/target-3.json", sweepSeconds: 60, sweepRollouts: 7, heldoutSeconds: 30 }],
+      schedules: [{ file: schedule("sa", 0.12), path: "abc/target-3.json", sweepSeconds: 60, sweepRollouts: 7, heldoutSeconds: 30, heldoutPlan: { full: 2, mid: 4, short: 16, shortTokens: 50, prompts: 20 } }],
       comparisons: [{ file: schedule("optimize", 0.2), path: "abc/optimize/target-3.json" }],
       calibration: {
         file: parseCalibration({
@@ -47,6 +47,7 @@ describe("renderReport", () => {
     });
     expect(md).toContain("| 3 | sa | 6 (4 iterations) | 120 | 60 + 30 | 2 | 0.120 / 0.080 | 0.100 / 0.070 | +0.030 (1.0 %) | -0.010 (-0.3 %) | +0.000 (0.0 %) | +0.015 (0.5 %) | 1.0 % |");
     expect(md).toContain("| 3 | 0.950 | 0.500 | 0.300 | -0.900 (-30.0 %)");
+    expect(md).toContain("(2 full-length, 4 window-length and 16 50-token episodes of B rows, over 20 held-out prompts;");
     expect(md).toContain("### sa vs optimize");
     expect(md).toMatch(/\| 3 \| optimize \| 6 \(4 evaluations\)/);
     expect(md).toContain("Default statistic **gap**");

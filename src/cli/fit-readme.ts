@@ -7,7 +7,7 @@ import { renderReport, type ReportedCalibration, type ReportedSchedule } from ".
 interface Provenance {
   run?: {
     sweep?: { rollouts?: number; seconds?: number };
-    heldout_plan?: { seconds?: number };
+    heldout_plan?: { seconds?: number; full?: number; mid?: number; short?: number; short_tokens?: number; prompts?: number };
     gain_trials?: { gain: number; rmse_0_window: number }[];
     window?: number;
   };
@@ -25,6 +25,17 @@ async function readSchedules(dir: string, base: string): Promise<ReportedSchedul
         ...(run?.sweep?.seconds !== undefined ? { sweepSeconds: run.sweep.seconds } : {}),
         ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
         ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
+        ...(run?.heldout_plan?.prompts !== undefined
+          ? {
+              heldoutPlan: {
+                full: run.heldout_plan.full ?? 0,
+                mid: run.heldout_plan.mid ?? 0,
+                short: run.heldout_plan.short ?? 0,
+                shortTokens: run.heldout_plan.short_tokens ?? 0,
+                prompts: run.heldout_plan.prompts,
+              },
+            }
+          : {}),
       };
     }),
   );

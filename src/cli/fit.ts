@@ -16,6 +16,7 @@
  *    controller on short rollouts; write calibration.json and .svg.
  * 4. Regenerate schedules/README.md from the files on disk.
  *
+ * `--readme-only` regenerates the README from the files on disk and fits nothing.
  * `--compare` writes the schedules into `<out>/<method>/` instead (not loaded by the Worker or
  * the server, only shown side by side in the README) and skips the calibration.
  */
@@ -66,6 +67,7 @@ const { values: args } = parseArgs({
     /** Directory the files go to; default schedules/<model-id>. */
     out: { type: "string" },
     compare: { type: "boolean", default: false },
+    "readme-only": { type: "boolean", default: false },
     readme: { type: "string", default: "schedules/README.md" },
     /** Fixed temperatures of the sweep. */
     sweep: { type: "string", default: "0.5,0.7,1,1.4,2" },
@@ -98,6 +100,12 @@ const list = (name: string, s: string | undefined): number[] => {
   if (v.length === 0 || !v.every((x) => Number.isFinite(x) && x > 0)) throw new RangeError(`--${name} must be a comma-separated list of positive numbers, got ${s}`);
   return v;
 };
+
+if (args["readme-only"]) {
+  const { id, name } = await loadNodeModel(args.model, 1);
+  await writeReadme(args.readme, args.out ?? join("schedules", id), id, name);
+  process.exit(0);
+}
 
 const started = performance.now();
 const targets = list("targets", args.targets);

@@ -14,6 +14,8 @@ export interface ReportedSchedule {
   sweepSeconds?: number;
   sweepRollouts?: number;
   heldoutSeconds?: number;
+  /** Episodes of the held-out evaluation: full length, window length, short, on how many prompts. */
+  heldoutPlan?: { full: number; mid: number; short: number; shortTokens: number; prompts: number };
 }
 
 export interface ReportedCalibration {
@@ -89,10 +91,12 @@ export function renderReport(input: ReportInput): string {
   out.push(`## ${input.modelName} (model id \`${input.modelId}\`)`);
   out.push("");
   const first = input.schedules[0]?.file ?? input.comparisons[0]?.file;
+  const plan = (input.schedules[0] ?? input.comparisons[0])?.heldoutPlan;
   if (first) {
     out.push(
       `B = ${first.fit.batch} rows, N = ${first.fit.tokens} tokens, window ${first.fit.window}, prompts \`${first.fit.promptsHash}\`, seed ${first.fit.seed}. ` +
-        "Every figure below is measured on a fresh rollout: new seeds on held-out prompts (full-length episodes plus short ones on more prompts for the early windows). " +
+        "Every figure below is measured on a fresh rollout: new seeds on held-out prompts" +
+        (plan ? ` (${plan.full} full-length, ${plan.mid} window-length and ${plan.short} ${plan.shortTokens}-token episodes of B rows, over ${plan.prompts} held-out prompts; each position pools the episodes that reach it). ` : ". ") +
         "RMSE is per position of the B-row marginal entropy H(p̄_t) against the target, nats; the floor is what B-row sampling noise alone gives (bootstrap over rows). " +
         "Bias is the window mean of (measured − target). The fixed T is the one temperature whose mean marginal entropy over all N positions matches the target, measured on the same held-out rollouts. " +
         "Rollouts count generated tokens in units of B × N; the sweep of fixed temperatures that starts every fit is shared by all targets of a run.",
