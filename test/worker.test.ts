@@ -73,8 +73,9 @@ describe("the Worker in workerd", () => {
     expect(models.data.map((m) => m.id)).toContain(health.model);
     const schedules = (await get("/v1/schedules")) as { model_id: string; schedules: { target: number }[]; calibration: { statistic: string } | null };
     expect(schedules.model_id).toBe(health.model_id);
-    expect(schedules.schedules.length).toBeGreaterThanOrEqual(5);
-    expect(schedules.calibration).not.toBeNull();
+    expect(schedules.schedules.length).toBeGreaterThanOrEqual(1);
+    // no proxy calibration is shipped yet for the default model (see the next test)
+    expect(schedules.calibration).toBeNull();
   });
 
   test("every mode runs in workerd, and says which mode ran", async () => {
@@ -83,8 +84,7 @@ describe("the Worker in workerd", () => {
       { mode: "exact", target: 3 },
       { mode: "marginal", target: 4 },
       { mode: "mirostat", tau: 3 },
-      { mode: "schedule", target: 5 },
-      { mode: "proxy", target: 5 },
+      { mode: "schedule", target: 3.5 },
     ];
     for (const entropy of modes) {
       const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, n: 2, seed: 1, telemetry: true, entropy });
@@ -96,12 +96,20 @@ describe("the Worker in workerd", () => {
     }
   });
 
-  test("a proxy pinned at its clamp hands over to the fitted schedule, in the stream too", async () => {
-    const body = { model: health.model, prompt: "And it came to pass", max_tokens: 40, seed: 2, entropy: { mode: "proxy", target: 6, t_max: 0.3 } };
-    const whole = (await (await post("/v1/completions", body)).json()) as { entropy: { fallback?: { mode: string; at_token: number } } };
-    expect(whole.entropy.fallback).toMatchObject({ mode: "schedule" });
-    const streamed = await (await post("/v1/completions", { ...body, stream: true })).text();
-    expect(streamed).toMatch(/"fallback":\{"mode":"schedule"/);
+  test("proxy without a shipped calibration runs the fitted schedule and says why", async () => {
+    const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, seed: 1, entropy: { mode: "proxy", target: 3.5 } });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { entropy: { mode: string; requested_mode: string; notice?: string } };
+    expect(out.entropy).toMatchObject({ requested_mode: "proxy", mode: "schedule" });
+    expect(out.entropy.notice).toMatch(/no proxy calibration/);
+  });
+
+  test("schedule mode outside the fitted targets is a 400 naming the range", async () => {
+    const res = await post("/v1/completions", { model: health.model, prompt: "x", entropy: { mode: "schedule", target: 8 } });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { param: string; message: string } };
+    expect(error.param).toBe("entropy.target");
+    expect(error.message).toMatch(/fitted schedule range \[3\.5, [\d.]+\]/);
   });
 
   test("streamed telemetry arrives with its tokens", async () => {

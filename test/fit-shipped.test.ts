@@ -1,0 +1,36 @@
+/**
+ * The fitted files shipped for the default model must belong to it: a retrained model without
+ * refitted schedules fails here, loudly, instead of steering generations with stale numbers.
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
+import { parseSchedule } from "../src/control/schedule-schema.js";
+import { WINDOWS, windowLabel } from "../src/fit/metrics.js";
+import { modelIdOf } from "../src/model/model.js";
+import { DEFAULT_MODEL_DIR } from "./helpers/model.js";
+
+const onnx = join(DEFAULT_MODEL_DIR, "onnx", "model.onnx");
+
+describe("shipped schedules", () => {
+  it("exist for the current default model, parse, and carry their held-out numbers", async () => {
+    expect(existsSync(onnx), `${onnx} is missing: train and export the default model first`).toBe(true);
+    const id = await modelIdOf(new Uint8Array(readFileSync(onnx)));
+    const dir = join("schedules", id);
+    expect(existsSync(dir), `no fitted schedules for model ${id}: run npm run fit for ${DEFAULT_MODEL_DIR}`).toBe(true);
+    const catalog = await loadCatalogFromDisk("schedules", id);
+    expect(catalog.schedules?.schedules.length ?? 0).toBeGreaterThanOrEqual(1);
+    // buildCatalog already refuses a calibration fitted for another model id
+    if (catalog.calibration) expect(catalog.calibration.modelId).toBe(id);
+    for (const name of readdirSync(dir).filter((n) => n.startsWith("target-") && n.endsWith(".json"))) {
+      const file = parseSchedule(JSON.parse(readFileSync(join(dir, name), "utf8")));
+      expect(file.modelId).toBe(id);
+      expect(existsSync(join(dir, name.replace(/\.json$/, ".svg")))).toBe(true);
+      expect(Object.keys(file.heldout.windowBias)).toEqual(WINDOWS.filter(([from]) => from < file.fit.tokens).map(windowLabel));
+      expect(file.heldout.noiseFloor0To300).toBeGreaterThan(0);
+      expect(file.baseline?.temperature).toBeGreaterThan(0);
+    }
+    expect(readFileSync(join("schedules", "README.md"), "utf8")).toContain(id);
+  });
+});
