@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCalibration } from "../src/control/schedule-schema.js";
-import { addTokenSampleInPlace, candidateX, chooseStatistic, createTokenSamples, fitCandidates } from "../src/fit/calibrate.js";
+import { addTokenSampleInPlace, candidateX, chooseStatistic, createTokenSamples, fitCandidates, fitOffset } from "../src/fit/calibrate.js";
+import { interpolate } from "../src/control/piecewise.js";
 import { fitMonotoneTable, isotonicNonIncreasing } from "../src/fit/isotonic.js";
 import { meanAbsoluteError, spearman } from "../src/fit/metrics.js";
 import { entropyOf } from "../src/sampling/entropy.js";
@@ -110,5 +111,19 @@ describe("fitCandidates and chooseStatistic", () => {
     expect(candidateX(s, "gap")[0]).toBe(1.5);
     expect(candidateX(s, "variance")[0]).toBe(1);
     expect(candidateX(s, "ratio")[0]).toBe(1.5);
+  });
+});
+
+describe("fitOffset", () => {
+  it("keeps the exact 0 at t = 0 and follows the jump and plateau that come after", () => {
+    const n = 1000;
+    // Marginal − conditional: 0 while every row shares the prompt, ~0.8 one token later, 1.3 late.
+    const gap = Float64Array.from({ length: n }, (_, t) => (t === 0 ? 0 : 1.3 - 0.5 * Math.exp(-(t - 1) / 20)));
+    const count = Float64Array.from({ length: n }, (_, t) => (t < 50 ? 18 : 2));
+    const table = fitOffset(gap, count);
+    expect(table.positions.length).toBeLessThanOrEqual(32);
+    expect(interpolate(table.positions, table.values, 0)).toBeLessThan(0.05);
+    expect(interpolate(table.positions, table.values, 1)).toBeGreaterThan(0.7);
+    expect(interpolate(table.positions, table.values, 900)).toBeCloseTo(1.3, 1);
   });
 });

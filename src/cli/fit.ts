@@ -30,9 +30,9 @@ import { createProxyController } from "../control/proxy.js";
 import { createScheduleController, createScheduleSet } from "../control/schedule.js";
 import { parseCalibration, parseSchedule } from "../control/schedule-schema.js";
 import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
-import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, type TokenSamples } from "../fit/calibrate.js";
+import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
 import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
-import { compressKnots, compressLinear, expandKnots, type Knots } from "../fit/knots.js";
+import { compressKnots, expandKnots, type Knots } from "../fit/knots.js";
 import { addToProfileInPlace, createProfile, profileMean, type Profile } from "../fit/metrics.js";
 import { fitOptimize } from "../fit/optimize.js";
 import { renderSvg } from "../fit/plot.js";
@@ -404,7 +404,7 @@ if (calibrate) {
   const calibration = { statistic: chosen.statistic, x: chosen.table.x, entropy: chosen.table.y };
   const gap = profileMean(profileOf(scheduleEvals, (t) => t.marginal.map((m, i) => m - t.conditional[i]!)));
   const gapProfile = profileOf(scheduleEvals);
-  const offset = compressLinear(smoothInPosition(gap, gapProfile.count), { tolerance: 0.02, maxKnots: 32 });
+  const offset = fitOffset(gap, gapProfile.count);
   // Gain: the proxy controller on short rollouts (the window) of the fitting prompts, every target.
   const gainPlan = makePlan(fitPrompts, seed, { full: 0, mid: 1, short: 0, tokens, midTokens: window, shortTokens: window });
   // Every (gain, target) pair in one batch, so both sessions stay busy.

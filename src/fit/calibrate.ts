@@ -13,7 +13,9 @@ import { LOGIT_STATISTICS, type LogitStatistic } from "../control/calibration.js
 import { interpolate } from "../control/piecewise.js";
 import type { LogitStats } from "../sampling/logit-stats.js";
 import { fitMonotoneTable, type MonotoneTable } from "./isotonic.js";
+import { compressLinear } from "./knots.js";
 import { meanAbsoluteError, spearman } from "./metrics.js";
+import { smoothInPosition } from "./smooth.js";
 
 /** A statistic the calibration can be fitted on: the schema's three, plus the scale-free ratio. */
 export type Candidate = LogitStatistic | "ratio";
@@ -88,4 +90,15 @@ export function chooseStatistic(fits: readonly CandidateFit[]): CandidateFit & {
   const usable = fits.filter((f): f is CandidateFit & { statistic: LogitStatistic } => (LOGIT_STATISTICS as readonly string[]).includes(f.statistic));
   if (usable.length === 0) throw new RangeError("no usable statistic was fitted");
   return usable.reduce((best, f) => (f.mae < best.mae ? f : best));
+}
+
+/**
+ * The offset table the proxy controller aims single rows with: marginal − mean conditional
+ * entropy per position (`gap[t]`, measured over `count[t]` episodes), smoothed and compressed to
+ * knots within 0.02 nats. The kernel is narrow at the start (scale 1 token): the gap is exactly
+ * 0 at t = 0, where every row shares the prompt, and jumps within a few tokens, so a wider one
+ * would smear the jump back onto t = 0.
+ */
+export function fitOffset(gap: ArrayLike<number>, count: ArrayLike<number>): { positions: number[]; values: number[] } {
+  return compressLinear(smoothInPosition(gap, count, { scale: 1, bandwidth: 0.1 }), { tolerance: 0.02, maxKnots: 32 });
 }
