@@ -17,11 +17,13 @@
  * 4. Regenerate schedules/README.md from the files on disk.
  *
  * `--readme-only` regenerates the README from the files on disk and fits nothing.
+ * `--calibration-only` fits only the calibration, against the schedules already on disk (their
+ * held-out rollouts supply the held-out tokens and the offset; the sweep the training tokens).
  * `--compare` writes the schedules into `<out>/<method>/` instead (not loaded by the Worker or
  * the server, only shown side by side in the README) and skips the calibration.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { offsetFromTable } from "../control/calibration.js";
@@ -68,6 +70,7 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     compare: { type: "boolean", default: false },
     "readme-only": { type: "boolean", default: false },
+    "calibration-only": { type: "boolean", default: false },
     readme: { type: "string", default: "schedules/README.md" },
     /** Fixed temperatures of the sweep. */
     sweep: { type: "string", default: "0.5,0.7,1,1.4,2" },
@@ -108,7 +111,6 @@ if (args["readme-only"]) {
 }
 
 const started = performance.now();
-const targets = list("targets", args.targets);
 const rows = int("batch", args.batch);
 const tokens = int("tokens", args.tokens);
 const window = int("window", args.window);
@@ -139,7 +141,15 @@ const model = models[0]!;
 const V = model.spec.vocabSize;
 const modelDir = args.out ?? join("schedules", model.id);
 const outDir = args.compare ? join(modelDir, method) : modelDir;
-const calibrate = args.calibration && !args.compare;
+const calibrate = (args.calibration && !args.compare) || args["calibration-only"];
+/** The schedules on disk, when only the calibration is fitted against them. */
+const shipped = args["calibration-only"]
+  ? await Promise.all(
+      (await readdir(modelDir)).filter((n) => /^target-.*\.json$/.test(n)).map(async (n) => parseSchedule(JSON.parse(await readFile(join(modelDir, n), "utf8")))),
+    )
+  : undefined;
+if (shipped?.length === 0) throw new RangeError(`--calibration-only: no schedules in ${modelDir}`);
+const targets = shipped ? shipped.map((s) => s.target).sort((a, b) => a - b) : list("targets", args.targets);
 await mkdir(outDir, { recursive: true });
 const encode = (p: string): number[] => model.tokenizer.encode(p);
 const fitPrompts = prompts.fit.map(encode);
@@ -209,7 +219,8 @@ const sweep = sweepTemps.map((temperature, j) => {
 const sweepSeconds = (performance.now() - sweepStarted) / 1000;
 progress.end(sweep.map((s) => `T=${s.temperature}: mean H ${s.mean.toFixed(3)}`).join(", "));
 // Every target must lie inside what the sweep reaches before any fitting time is spent.
-const fixedTemperatures = targets.map((target) => matchFixedTemperature(sweep.map((s) => s.temperature), sweep.map((s) => s.mean), target));
+const fixedTemperatures = shipped ? [] : targets.map((target) => matchFixedTemperature(sweep.map((s) => s.temperature), sweep.map((s) => s.mean), target));
+
 
 // ---- 2. Targets ----------------------------------------------------------------------------
 interface Evaluated {
@@ -265,7 +276,15 @@ function shortTable(x: readonly number[], y: readonly number[]): { x: number[]; 
   return out;
 }
 
-for (const [k, target] of targets.entries()) {
+// Calibration only: the shipped schedules' held-out rollouts, nothing written for them.
+for (const file of shipped ?? []) {
+  progress.begin(`target ${file.target} held-out (calibration)`, planWork(evalPlan), rolloutsOf(evalPlan));
+  const [measured] = await evaluate([{ sampler: () => createScheduleController(createScheduleSet([file]), file.target), collect: true }], file.target);
+  scheduleEvals.push(...measured!.traces);
+  progress.end(`schedule RMSE ${measured!.metrics.rmse0To300.toFixed(3)}/${measured!.metrics.rmse0To1000.toFixed(3)}`);
+}
+
+for (const [k, target] of (shipped ? [] : targets).entries()) {
   const fixedT = fixedTemperatures[k]!;
   const start = startingCurve(sweep.map((s) => s.temperature), sweep.map((s) => s.profile), target);
   const initial = smoothInPosition(start.temperatures.map(Math.log), undefined).map(Math.exp);
