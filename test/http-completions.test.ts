@@ -13,7 +13,7 @@ interface Completion {
     text: string;
     finish_reason: string;
     logprobs: { tokens: string[]; token_logprobs: number[]; top_logprobs: Record<string, number>[] | null; text_offset: number[] } | null;
-    telemetry?: { token_id: number; text: string; temperature: number; entropy_estimate: number | null; entropy: number; logprob: number }[];
+    telemetry?: { token_id: number; text: string; temperature: number; entropy_estimate: number | null; entropy: number; marginal_entropy?: number; logprob: number }[];
   }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   entropy: { requested_mode: string; mode: string; seed: number };
@@ -113,6 +113,21 @@ describe("POST /v1/completions", () => {
       expect(t.logprob).toBeLessThanOrEqual(0);
       expect(Number.isInteger(t.token_id)).toBe(true);
     }
+  });
+
+  test("telemetry with n > 1 carries the batch's marginal entropy per position, at least the rows' mean entropy", async () => {
+    const out = await complete({ seed: 2, n: 3, telemetry: true, max_tokens: 8, entropy: { mode: "exact", target: 3 } });
+    const rows = out.choices.map((c) => c.telemetry!);
+    for (let t = 0; t < rows[0]!.length; t++) {
+      const here = rows.filter((r) => r.length > t).map((r) => r[t]!);
+      const marginal = here[0]!.marginal_entropy!;
+      for (const entry of here) expect(entry.marginal_entropy).toBe(marginal);
+      // concavity of entropy: H(mean p) >= mean H(p)
+      expect(marginal).toBeGreaterThanOrEqual(here.reduce((s, e) => s + e.entropy, 0) / here.length - 1e-4);
+      expect(marginal).toBeLessThanOrEqual(Math.log(model.spec.vocabSize) + 1e-4);
+    }
+    const single = await complete({ seed: 2, telemetry: true });
+    for (const entry of single.choices[0]!.telemetry!) expect(entry).not.toHaveProperty("marginal_entropy");
   });
 
   test("an unknown model is a 404 naming the served one", async () => {

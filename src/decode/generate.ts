@@ -9,6 +9,7 @@
 import type { Controller } from "../control/controller.js";
 import { createChain } from "../sampling/chain.js";
 import { createDraw } from "../sampling/draw.js";
+import { marginalEntropy } from "../sampling/marginal.js";
 import type { Rng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import { createStep, type Step } from "../sampling/step.js";
@@ -37,6 +38,8 @@ export interface GenerateOptions {
   /** Alternatives to report per token (OpenAI `top_logprobs`), 0 for none. */
   readonly topLogprobs?: number;
   readonly fallback?: Fallback;
+  /** Measure the batch's marginal entropy at every position (B·V additions and V logs per token). */
+  readonly marginal?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -55,6 +58,11 @@ export interface TokenEvent {
   readonly entropyEstimate: number;
   /** Exact entropy of the distribution the token was drawn from, nats. */
   readonly entropy: number;
+  /**
+   * Entropy of the mean of the distributions the active rows were drawn from at this position,
+   * nats: the same for every row; NaN unless `marginal` was asked for.
+   */
+  readonly marginalEntropy: number;
   readonly logprob: number;
   readonly topLogprobs?: readonly { tokenId: number; logprob: number }[];
   readonly finishReason?: FinishReason;
@@ -110,6 +118,8 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
     step = createStep(logits, rows, V, t, active, step);
     chain.apply(step);
     chain.accept?.(step.tokens, step);
+    // Before the rows that finish at this token are marked inactive: they were drawn here too.
+    const marginal = opts.marginal ? marginalEntropy(step.probs, rows, V, active) : Number.NaN;
     for (let b = 0; b < rows; b++) {
       if (!active[b]) continue;
       const tokenId = step.tokens[b]!;
@@ -132,6 +142,7 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
         temperature: step.temperature[b]!,
         entropyEstimate: step.estimate[b]!,
         entropy: step.entropy[b]!,
+        marginalEntropy: marginal,
         logprob: step.logprobs[b]!,
         ...(k > 0 ? { topLogprobs: topOf(step.probs.subarray(b * V, (b + 1) * V), k) } : {}),
         ...(finishReason ? { finishReason } : {}),

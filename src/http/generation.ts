@@ -116,6 +116,7 @@ export function startGeneration(
     stop,
     topLogprobs: options.topLogprobs,
     ...(plan.fallback ? { fallback: plan.fallback } : {}),
+    marginal: rows > 1 && body.telemetry === true,
     signal,
   });
   async function* events(): AsyncGenerator<GenerateEvent> {

@@ -38,6 +38,8 @@ export interface TelemetryEntry {
   entropy_estimate: number | null;
   /** Exact entropy of the distribution sampled, nats. */
   entropy: number;
+  /** Entropy of the batch's mean distribution at this position, nats; only when n > 1. */
+  marginal_entropy?: number;
   /** Log-probability of the token under that distribution, nats. */
   logprob: number;
 }
@@ -51,6 +53,7 @@ export function telemetryOf(tokens: readonly TokenEvent[]): TelemetryEntry[] {
     temperature: t.temperature,
     entropy_estimate: orNull(t.entropyEstimate),
     entropy: t.entropy,
+    ...(Number.isFinite(t.marginalEntropy) ? { marginal_entropy: t.marginalEntropy } : {}),
     logprob: t.logprob,
   }));
 }
