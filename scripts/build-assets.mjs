@@ -3,7 +3,8 @@
  * build-assets — lay out the Worker's static assets (wrangler's [build] step; the Node server
  * reads the same tree):
  *
- *   <out>/                      public/, copied as is when it exists
+ *   <out>/                      public/, copied as is when it exists (the playground)
+ *   <out>/vendor/               the browser libraries the playground loads, from node_modules (uPlot)
  *   <out>/models/<name>/        config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
  *   <out>/schedules/<model id>/*.json   fitted schedules and calibrations
  *   <out>/schedules/manifest.json      { version: 1, catalogs: { <model id>: [asset paths] } }
@@ -18,6 +19,7 @@
  *
  * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
  */
+import { createRequire } from "node:module";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,6 +33,12 @@ const MODEL_FILES = [
   ["onnx/model.onnx", true],
 ];
 const MANIFEST = "schedules/manifest.json";
+/** Asset path → package file, for the browser libraries public/ loads (no bundler at run time). */
+const VENDOR = [
+  ["vendor/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"],
+  ["vendor/uPlot.min.css", "uplot/dist/uPlot.min.css"],
+  ["vendor/uPlot.LICENSE", "uplot/LICENSE"],
+];
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +63,8 @@ async function filesUnder(dir) {
 async function plan() {
   const files = new Map();
   if (await statOf(args.public)) for (const path of await filesUnder(args.public)) files.set(path, join(args.public, path));
+  const require = createRequire(import.meta.url);
+  for (const [path, file] of VENDOR) files.set(path, require.resolve(file));
   const models = [];
   for (const name of (await statOf(args.models)) ? (await readdir(args.models)).sort() : []) {
     const dir = join(args.models, name);

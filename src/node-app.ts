@@ -1,8 +1,10 @@
 /**
  * Node app — the API app on Node and onnxruntime-node, serving the asset tree that
- * scripts/build-assets.mjs writes (the Worker's ASSETS, on disk). Configured by the same
- * variables as the Worker's [vars]; the Node server and the client tests build it here.
+ * scripts/build-assets.mjs writes (the Worker's ASSETS, on disk), the playground included.
+ * Configured by the same variables as the Worker's [vars]; the Node server and the client tests
+ * build it here.
  */
+import { serveStatic } from "@hono/node-server/serve-static";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Hono } from "hono";
@@ -15,6 +17,9 @@ import { loadNodeModel } from "./model/backend-node.js";
 
 /** The default model, as in wrangler.toml's [vars]. */
 const DEFAULT_MODEL = "kjv-gpt2-4m";
+
+/** Paths the Worker runs first (wrangler.toml `run_worker_first`); every other path is a static file when one exists. */
+const isApiPath = (path: string): boolean => path === "/healthz" || path.startsWith("/v1/");
 
 /** A reader over a directory; absent files read as undefined. */
 function dirReader(root: string): AssetReader {
@@ -36,7 +41,7 @@ function dirReader(root: string): AssetReader {
 export function createNodeApp(root: string, vars: Readonly<Record<string, string | undefined>>): Hono {
   const name = vars["MODEL"] || DEFAULT_MODEL;
   const apiKey = vars["API_KEY"];
-  return createApp({
+  const app = createApp({
     modelName: name,
     limits: limitsFromVars(vars),
     ...(apiKey ? { apiKey } : {}),
@@ -45,4 +50,7 @@ export function createNodeApp(root: string, vars: Readonly<Record<string, string
       return { model, catalog: await readCatalog(dirReader(root), model.id) };
     }),
   });
+  // Registered after the routes, so it sees only paths no route answered.
+  const assets = serveStatic({ root });
+  return app.use("*", (c, next) => (isApiPath(c.req.path) ? next() : assets(c, next)));
 }

@@ -47,6 +47,10 @@ describe("build-assets", () => {
       expect(await exists(path), path).toBe(true);
     }
     expect(await exists("models/tiny/training.json")).toBe(false);
+    // the playground's chart library, served next to it
+    for (const [path, from] of [["vendor/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"], ["vendor/uPlot.min.css", "uplot/dist/uPlot.min.css"]] as const) {
+      expect(await readFile(join(root, "out", path), "utf8"), path).toBe(await readFile(join("node_modules", from), "utf8"));
+    }
     expect(JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8"))).toEqual({
       version: 1,
       catalogs: { abc123: ["schedules/abc123/t2.json"] },

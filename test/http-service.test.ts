@@ -131,6 +131,22 @@ describe("the asset tree: build-assets, manifest and catalog validation", async 
     logged.mockRestore();
   });
 
+  test("the Node app serves the playground and its vendored files from the tree, as the Worker's assets do", async () => {
+    await build();
+    await writeFile(join(out, "index.html"), "<h1>playground</h1>");
+    const app = createNodeApp(out, { MODEL: model.name });
+    const page = await app.request("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await page.text()).toBe("<h1>playground</h1>");
+    const css = await app.request("/vendor/uPlot.min.css");
+    expect(css.headers.get("Content-Type")).toMatch(/^text\/css/);
+    expect((await app.request("/v1/models")).headers.get("Content-Type")).toMatch(/^application\/json/);
+    const missing = await app.request("/no-such-page");
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).code).toBe("not_found");
+  });
+
   test("a model that is not there is a 503 naming the file", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     await build();
