@@ -50,6 +50,7 @@ import type { Sampler } from "../sampling/sampler.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { createProgress } from "./fit-progress.js";
 import { writeReadme } from "./fit-readme.js";
+import { intArg, listArg } from "./args.js";
 import { rerunWithMallocSettings } from "./malloc-env.js";
 import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
 
@@ -93,16 +94,8 @@ const { values: args } = parseArgs({
   },
 });
 
-const int = (name: string, s: string | undefined, min = 1): number => {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${s}`);
-  return v;
-};
-const list = (name: string, s: string | undefined): number[] => {
-  const v = (s ?? "").split(",").filter((x) => x.trim() !== "").map(Number);
-  if (v.length === 0 || !v.every((x) => Number.isFinite(x) && x > 0)) throw new RangeError(`--${name} must be a comma-separated list of positive numbers, got ${s}`);
-  return v;
-};
+const int = intArg;
+const list = listArg;
 
 if (args["readme-only"]) {
   const { id, name } = await loadNodeModel(args.model, 1);
