@@ -5,6 +5,9 @@
  * (uPlot, loaded as a classic script before this module runs). Every API error is shown in the
  * page's alert region with the field it names.
  *
+ * "Run in this browser" imports /local/engine.js (src/browser/local-app.ts, bundled by
+ * scripts/build-assets.mjs): the same app and engine, in the page, sent the same requests.
+ *
  * For tests and curious readers: each run is an <article data-run> whose charts carry
  * `data-points` (points per sample), each token a <span> carrying its telemetry as data-*.
  */
@@ -25,6 +28,18 @@ let modelName = "";
 /** Runs of the latest Generate, for the downloads. */
 let runs = [];
 let abort;
+/** The in-browser app, imported and built on first use. */
+let localApp;
+
+function localEngine() {
+  localApp ??= import("/local/engine.js")
+    .then((m) => m.createLocalApp(modelName || "kjv-gpt2-4m", new URL("/", location.href).href))
+    .catch((err) => {
+      localApp = undefined;
+      throw err;
+    });
+  return localApp;
+}
 
 /** Headers for /v1, with the bearer key when one is entered. */
 function headers() {
@@ -156,11 +171,12 @@ function chart(box, title, series, yLabel) {
 }
 
 /** One generation's panel: report line, sample texts, last-token table and charts. */
-function createRun(label, request) {
+function createRun(label, request, local) {
   const n = request.n ?? 1;
   const article = document.createElement("article");
   article.className = "run";
   article.dataset.run = label;
+  if (local) article.dataset.local = "true";
   article.setAttribute("aria-label", label);
   const heading = document.createElement("h2");
   heading.textContent = request.entropy.mode === "fixed" ? `fixed T = ${request.temperature ?? 1}` : `${request.entropy.mode}, target ${request.entropy.target} nats`;
@@ -241,15 +257,24 @@ function createRun(label, request) {
     entropyBox.dataset.points = counts(entropyPlot);
   }
 
-  const run = { label, request, entropy: null, rows, article };
+  const run = { label, request, local, backend: null, entropy: null, rows, article };
+  const backendLine = document.createElement("span");
+  backendLine.className = "notice";
   return {
     run,
+    /** Say where the generation ran: this browser's backend, and why not WebGPU. */
+    ranOn(backend) {
+      run.backend = backend.name;
+      article.dataset.backend = backend.name;
+      backendLine.textContent = `ran in this browser on ${backend.name}` + (backend.note ? ` (${backend.note})` : "");
+    },
     /** Take one streamed chunk. */
     accept(chunk) {
       if (chunk.entropy) {
         run.entropy = chunk.entropy;
         const e = chunk.entropy;
         report.replaceChildren(`mode run: ${e.mode}` + (e.mode !== e.requested_mode ? ` (requested ${e.requested_mode})` : "") + ` · seed ${e.seed}`);
+        if (run.local) report.append(backendLine);
         report.dataset.mode = e.mode;
         if (e.notice) report.append(Object.assign(document.createElement("span"), { className: "notice", textContent: `notice: ${e.notice}` }));
         if (e.fallback) {
@@ -288,7 +313,16 @@ function createRun(label, request) {
 
 /** Stream one run into its panel; errors are thrown as ApiFailure. */
 async function stream(view, signal) {
-  const res = await fetch("/v1/completions", { method: "POST", headers: headers(), body: JSON.stringify(view.run.request), signal });
+  const init = { method: "POST", headers: headers(), body: JSON.stringify(view.run.request), signal };
+  let res;
+  if (view.run.local) {
+    const engine = await localEngine();
+    res = await engine.app.request("/v1/completions", init);
+    // the request loaded the model (or failed to)
+    if (res.ok) view.ranOn(await engine.backend());
+  } else {
+    res = await fetch("/v1/completions", init);
+  }
   if (!res.ok) throw await failureOf(res);
   for await (const chunk of events(res)) {
     // an error after the status line arrives as an event, and ends the stream
@@ -304,11 +338,12 @@ async function generate(event) {
   abort = new AbortController();
   const requests = [["steered", requestBody(false)]];
   if (form.compare.checked) requests.push(["fixed", requestBody(true)]);
-  const views = requests.map(([label, request]) => createRun(label, request));
+  const local = form.local.checked;
+  const views = requests.map(([label, request]) => createRun(label, request, local));
   runs = views.map((v) => v.run);
   $("generate").disabled = true;
   $("stop").disabled = false;
-  statusLine.textContent = "Generating…";
+  statusLine.textContent = local && !localApp ? "Loading the engine and the model into this browser…" : "Generating…";
   const started = performance.now();
   const outcomes = await Promise.allSettled(views.map((view) => stream(view, abort.signal).finally(() => view.done())));
   outcomes.forEach((outcome, i) => {
@@ -329,9 +364,10 @@ async function generate(event) {
 
 /** What the downloads hold: each run's request, entropy report and per-token telemetry. */
 function telemetryDocument() {
-  return runs.map(({ label, request, entropy, rows }) => ({
+  return runs.map(({ label, request, backend, entropy, rows }) => ({
     run: label,
     request,
+    ran_in: backend ? `browser (${backend})` : "server",
     entropy,
     choices: rows.map((r, index) => ({ index, text: r.text, finish_reason: r.finish_reason, telemetry: r.telemetry })),
   }));

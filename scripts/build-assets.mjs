@@ -4,7 +4,9 @@
  * reads the same tree):
  *
  *   <out>/                      public/, copied as is when it exists (the playground)
- *   <out>/vendor/               the browser libraries the playground loads, from node_modules (uPlot)
+ *   <out>/vendor/               the browser libraries the playground loads, from node_modules (uPlot,
+ *                               onnxruntime-web's wasm; a file over the asset limit in numbered parts)
+ *   <out>/local/                the engine bundled for the browser (src/browser/local-app.ts, esbuild)
  *   <out>/models/<name>/        config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
  *   <out>/schedules/<model id>/*.json   fitted schedules and calibrations
  *   <out>/schedules/manifest.json      { version: 1, catalogs: { <model id>: [asset paths] } }
@@ -20,9 +22,10 @@
  * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
  */
 import { createRequire } from "node:module";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { build } from "esbuild";
 
 /** Cloudflare serves no static asset larger than this, bytes. */
 const MAX_ASSET_BYTES = 25 * 1024 * 1024;
@@ -38,7 +41,15 @@ const VENDOR = [
   ["vendor/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"],
   ["vendor/uPlot.min.css", "uplot/dist/uPlot.min.css"],
   ["vendor/uPlot.LICENSE", "uplot/LICENSE"],
+  ["vendor/ort/ort-wasm-simd-threaded.wasm", "onnxruntime-web/ort-wasm-simd-threaded.wasm"],
+  // the WebGPU build's; 26.8 MB, so it goes out in parts
+  ["vendor/ort/ort-wasm-simd-threaded.asyncify.wasm", "onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm"],
 ];
+/** Size of each part of a file over the asset limit, bytes. */
+const PART_BYTES = 16 * 1024 * 1024;
+/** The browser engine: entry, and the asset directory of its bundle. */
+const LOCAL_ENTRY = "src/browser/local-app.ts";
+const LOCAL_DIR = "local";
 
 const { values: args } = parseArgs({
   options: {
@@ -88,23 +99,73 @@ async function plan() {
   return { files, models, catalogs };
 }
 
+/** Whether `to` already has `size` bytes and the mtime of `source` (utimes keeps whole milliseconds only). */
+async function current(to, size, source) {
+  const target = await statOf(to);
+  return target !== undefined && target.size === size && Math.floor(target.mtimeMs) === Math.floor(source.mtimeMs);
+}
+
+/** Put a temporary file in place of `to`, stamped with the source's times. */
+async function install(tmp, to, source) {
+  await utimes(tmp, source.atime, source.mtime);
+  await rename(tmp, to);
+}
+
 /** Copy `from` to `to` unless `to` already has its size and mtime; returns the size, bytes. */
 async function sync(from, to) {
   const source = await stat(from);
   if (source.size > MAX_ASSET_BYTES) throw new Error(`${from} is ${source.size} bytes; Workers assets are limited to ${MAX_ASSET_BYTES}`);
-  const target = await statOf(to);
-  // utimes keeps whole milliseconds only.
-  if (target && target.size === source.size && Math.floor(target.mtimeMs) === Math.floor(source.mtimeMs)) return source.size;
+  if (await current(to, source.size, source)) return source.size;
   await mkdir(dirname(to), { recursive: true });
-  const tmp = temporary(to);
-  await copyFile(from, tmp);
-  await utimes(tmp, source.atime, source.mtime);
-  await rename(tmp, to);
+  await copyFile(from, temporary(to));
+  await install(temporary(to), to, source);
   return source.size;
 }
 
+/** Copy `from` as `<to>.0`, `<to>.1`, … of PART_BYTES each (the browser joins them); returns the part paths. */
+async function syncParts(from, to) {
+  const source = await stat(from);
+  const paths = [];
+  const file = await open(from);
+  try {
+    for (let offset = 0; offset < source.size; offset += PART_BYTES) {
+      const path = `${to}.${paths.length}`;
+      paths.push(path);
+      const size = Math.min(PART_BYTES, source.size - offset);
+      if (await current(path, size, source)) continue;
+      const bytes = Buffer.alloc(size);
+      await file.read(bytes, 0, size, offset);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(temporary(path), bytes);
+      await install(temporary(path), path, source);
+    }
+  } finally {
+    await file.close();
+  }
+  return paths;
+}
+
+/** The browser engine bundle: asset path → bytes. */
+async function bundleLocalEngine() {
+  const result = await build({
+    entryPoints: { engine: LOCAL_ENTRY },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    legalComments: "eof",
+    outdir: LOCAL_DIR,
+    write: false,
+    logLevel: "warning",
+  });
+  return new Map(result.outputFiles.map((f) => [relative(process.cwd(), f.path).split(sep).join("/"), f.contents]));
+}
+
 async function writeIfChanged(path, text) {
-  if ((await readFile(path, "utf8").catch(() => undefined)) === text) return;
+  const now = await readFile(path).catch(() => undefined);
+  if (now !== undefined && now.equals(Buffer.from(text))) return;
   await mkdir(dirname(path), { recursive: true });
   await writeFile(temporary(path), text);
   await rename(temporary(path), path);
@@ -114,9 +175,20 @@ const out = args.out;
 const { files, models, catalogs } = await plan();
 if (models.length === 0) throw new Error(`no model with onnx/model.onnx under ${args.models}/`);
 let bytes = 0;
-for (const [path, from] of files) bytes += await sync(from, join(out, path));
+const keep = new Set([MANIFEST]);
+for (const [path, from] of files) {
+  if (path.startsWith("vendor/") && (await stat(from)).size > MAX_ASSET_BYTES) {
+    for (const part of await syncParts(from, join(out, path))) keep.add(relative(out, part).split(sep).join("/"));
+    continue;
+  }
+  bytes += await sync(from, join(out, path));
+  keep.add(path);
+}
+for (const [path, contents] of await bundleLocalEngine()) {
+  await writeIfChanged(join(out, path), contents);
+  keep.add(path);
+}
 await writeIfChanged(join(out, MANIFEST), `${JSON.stringify({ version: 1, catalogs }, null, 2)}\n`);
-const keep = new Set([...files.keys(), MANIFEST]);
 // Another run's temporary files are its business; anything else unaccounted for is stale.
 for (const path of await filesUnder(out)) if (!keep.has(path) && !path.endsWith(".tmp")) await rm(join(out, path), { force: true });
 const fitted = Object.values(catalogs).flat().length;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { readParts } from "../src/assets/reader.js";
 
 let root: string;
 beforeEach(async () => {
@@ -55,6 +56,21 @@ describe("build-assets", () => {
       version: 1,
       catalogs: { abc123: ["schedules/abc123/t2.json"] },
     });
+  });
+
+  test("bundles the browser engine, and vendors onnxruntime-web's wasm with the file over the limit in parts that join to it", async () => {
+    await fakeModel("tiny");
+    await build();
+    expect(await readFile(join(root, "out", "local", "engine.js"), "utf8")).toMatch(/createLocalApp/);
+    const wasm = "vendor/ort/ort-wasm-simd-threaded.wasm";
+    expect((await stat(join(root, "out", wasm))).size).toBe((await stat("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm")).size);
+    const webgpu = "vendor/ort/ort-wasm-simd-threaded.asyncify.wasm";
+    expect(await exists(webgpu)).toBe(false);
+    for (const part of [0, 1]) expect((await stat(join(root, "out", `${webgpu}.${part}`))).size).toBeLessThanOrEqual(25 * 1024 * 1024);
+    const read = (path: string) => readFile(join(root, "out", path)).then((b) => new Uint8Array(b), () => undefined);
+    const joined = await readParts(read, webgpu);
+    expect(Buffer.from(joined!).equals(await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm"))).toBe(true);
+    expect(await readParts(read, "vendor/ort/absent.wasm")).toBeUndefined();
   });
 
   test("a rebuild drops what no source accounts for any more, and concurrent builds agree", async () => {

@@ -160,6 +160,39 @@ describe("the playground in headless Chromium", () => {
     await page.close();
   });
 
+  test("run in this browser: the same engine on onnxruntime-web gives the Worker's tokens, and asks the server for none", async () => {
+    const page = await openPlayground();
+    const asked: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().endsWith("/v1/completions")) asked.push(r.url());
+    });
+    await page.getByLabel("Mode", { exact: true }).selectOption("exact");
+    await page.getByLabel("Target entropy (nats)", { exact: true }).fill("3");
+    await page.getByLabel("Samples (n)", { exact: true }).fill("2");
+    await page.getByLabel("Max tokens", { exact: true }).fill("8");
+    await page.getByLabel("Seed", { exact: true }).fill("3");
+    await page.getByRole("checkbox", { name: "Run in this browser" }).check();
+    await page.getByRole("button", { name: "Generate" }).click();
+    const run = page.locator("article[data-run=steered][data-local=true]");
+    await run.and(page.locator("[data-done=true]")).waitFor({ timeout: 120_000 });
+    expect(await page.getByRole("alert").textContent()).toBe("");
+    expect(asked).toEqual([]);
+    // Chromium here runs with --disable-gpu, so the engine says it fell back to wasm, and why
+    expect(await run.getAttribute("data-backend")).toBe("wasm");
+    await expect(run.locator(".report").textContent()).resolves.toMatch(/ran in this browser on wasm \(.+\)/);
+
+    const body = { model: "kjv-gpt2-4m", prompt: "And it came to pass", max_tokens: 8, n: 2, seed: 3, telemetry: true, entropy: { mode: "exact", target: 3, gain: 0.1 } };
+    const res = await worker.fetch(new URL("/v1/completions", base), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const server = (await res.json()) as { choices: { text: string; telemetry: TelemetryEntry[] }[] };
+    for (let i = 0; i < 2; i++) {
+      const tokens = run.locator(`.sample-text[data-sample="${i}"] .tok`);
+      expect((await tokens.allTextContents()).join("")).toBe(server.choices[i]!.text);
+      const ids = await tokens.evaluateAll((spans) => spans.map((s) => Number((s as unknown as { dataset: Record<string, string> }).dataset["token_id"])));
+      expect(ids).toEqual(server.choices[i]!.telemetry.map((t) => t.token_id));
+    }
+    await page.close();
+  });
+
   test("on a phone-sized viewport every control is labelled and nothing overflows sideways", async () => {
     const page = await openPlayground({ width: 390, height: 844 });
     await page.getByLabel("Max tokens", { exact: true }).fill("8");

@@ -6,15 +6,37 @@
 /** Bytes of the file at `path` (relative to the asset root, e.g. "models/m/config.json"), or undefined when absent. */
 export type AssetReader = (path: string) => Promise<Uint8Array | undefined>;
 
-/** A reader over a Workers static-assets binding. */
-export function fetcherReader(assets: Fetcher): AssetReader {
+/** A reader fetching each path relative to `base` with `get` (404 reads as absent). */
+export function urlReader(get: (url: URL) => Promise<Response>, base: string | URL): AssetReader {
   return async (path) => {
-    // The host is never contacted: the binding resolves the path against the deployed assets.
-    const res = await assets.fetch(new URL(path, "https://assets.local/"));
+    const res = await get(new URL(path, base));
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`asset ${path}: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   };
+}
+
+/** A reader over a Workers static-assets binding. */
+export function fetcherReader(assets: Fetcher): AssetReader {
+  // The host is never contacted: the binding resolves the path against the deployed assets.
+  return urlReader((url) => assets.fetch(url), "https://assets.local/");
+}
+
+/**
+ * A file the asset tree holds in numbered parts (`<path>.0`, `<path>.1`, …), because it is over
+ * the Workers per-asset limit; undefined when there is no part 0.
+ */
+export async function readParts(read: AssetReader, path: string): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = [];
+  for (let part = await read(`${path}.0`); part !== undefined; part = await read(`${path}.${parts.length}`)) parts.push(part);
+  if (parts.length === 0) return undefined;
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    whole.set(p, offset);
+    offset += p.length;
+  }
+  return whole;
 }
 
 function parseJson(bytes: Uint8Array, path: string): unknown {
