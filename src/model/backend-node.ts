@@ -20,9 +20,15 @@ export async function readModelDir(dir: string): Promise<ModelFiles> {
   return { name: basename(resolve(dir)), config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
 }
 
+/**
+ * The session options the engine runs with; the benchmark drives a bare session with the same.
+ * `threads` 0 lets onnxruntime pick (all cores); the fitter may pin 1 to run rollouts side by side.
+ */
+export function nodeSessionOptions(threads = 0): Record<string, unknown> {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+}
+
 /** Load a model directory on onnxruntime-node. */
 export async function loadNodeModel(dir: string, threads = 0): Promise<Model> {
-  const files = await readModelDir(dir);
-  // 0 lets onnxruntime pick (all cores); the fitter may pin 1 to run rollouts side by side.
-  return loadModel(ort as unknown as OrtModule, files, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+  return loadModel(ort as unknown as OrtModule, await readModelDir(dir), nodeSessionOptions(threads));
 }
