@@ -1,12 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { bootstrapVariance, resampleRows } from "../src/fit/bootstrap.js";
 import { heldoutMetrics } from "../src/fit/heldout.js";
+import { holdLastInPlace } from "../src/fit/metrics.js";
 import { nelderMead } from "../src/fit/nelder-mead.js";
 import { renderSvg } from "../src/fit/plot.js";
 import { parsePrompts } from "../src/fit/prompts.js";
 import { matchFixedTemperature, startingCurve } from "../src/fit/sweep.js";
 import { marginalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
+
+describe("holdLastInPlace", () => {
+  it("holds the last measured value over the unmeasured positions after it, and leaves leading NaN", () => {
+    const v = Float64Array.from([Number.NaN, 1, 2, Number.NaN, 3, Number.NaN, Number.NaN]);
+    expect(holdLastInPlace(v)).toBe(v);
+    expect([...v]).toEqual([Number.NaN, 1, 2, 2, 3, 3, 3]);
+  });
+});
 
 describe("nelderMead", () => {
   it("finds the minimum of Rosenbrock's function within its evaluation budget", async () => {

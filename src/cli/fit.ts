@@ -35,7 +35,7 @@ import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
 import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
 import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
 import { compressKnots, expandKnots, type Knots } from "../fit/knots.js";
-import { addToProfileInPlace, createProfile, profileMean, type Profile } from "../fit/metrics.js";
+import { addToProfileInPlace, createProfile, holdLastInPlace, profileMean, windowMean, type Profile } from "../fit/metrics.js";
 import { fitOptimize } from "../fit/optimize.js";
 import { renderSvg } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
@@ -165,8 +165,10 @@ const fitPlan = makePlan(fitPrompts, seed, fitShape);
 const windowPlan = fitPlan.map((e) => ({ ...e, tokens: Math.min(e.tokens, window) }));
 // Fresh seeds far from the fit's, on prompts the fit never saw.
 const evalPlan = makePlan(heldoutPrompts, seed + 1_000_000, evalShape);
-// The sweep only starts the fits: one full episode per temperature is enough.
-const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: int("sweep-full", args["sweep-full"]), mid: fitShape.mid + fitShape.full - int("sweep-full", args["sweep-full"]) });
+// The sweep only starts the fits: one full episode per temperature is enough, and none at all
+// (--sweep-full 0) when the fit's own full-length measurement is trusted with the plateau.
+const sweepFull = Math.min(int("sweep-full", args["sweep-full"], 0), fitShape.full);
+const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: sweepFull, mid: fitShape.mid + fitShape.full - sweepFull });
 const rolloutsOf = (episodes: readonly Episode[]): number => planTokens(episodes, rows) / (rows * tokens);
 
 /** A sampler that applies `temperatures[t]` at position t (the schedule controller over one knot per position). */
@@ -205,9 +207,10 @@ const sweepTraces = await runner.run(
 const sweep = sweepTemps.map((temperature, j) => {
   const traces = sweepTraces.slice(j * sweepPlan.length, (j + 1) * sweepPlan.length);
   const full = traces.filter((t) => t.marginal.length === tokens);
-  const mean = full.reduce((s, t) => s + t.marginal.reduce((a, b) => a + b, 0) / tokens, 0) / full.length;
   const profile = profileOf(traces);
-  return { temperature, profile: smoothInPosition(profileMean(profile), profile.count), mean };
+  // Without a full-length episode the mean covers the measured positions only (the window).
+  const mean = full.length > 0 ? full.reduce((s, t) => s + t.marginal.reduce((a, b) => a + b, 0) / tokens, 0) / full.length : windowMean(profile, 0, tokens);
+  return { temperature, profile: holdLastInPlace(smoothInPosition(profileMean(profile), profile.count)), mean };
 });
 const sweepSeconds = (performance.now() - sweepStarted) / 1000;
 progress.end(sweep.map((s) => `T=${s.temperature}: mean H ${s.mean.toFixed(3)}`).join(", "));

@@ -45,6 +45,19 @@ export function profileMean(profile: Profile): Float64Array {
 }
 
 /**
+ * Fills every NaN that follows a finite value with the last finite value before it (a curve
+ * measured up to a window holds its end beyond it, as tables do). Mutates and returns `values`.
+ */
+export function holdLastInPlace(values: Float64Array): Float64Array {
+  let last = Number.NaN;
+  for (let t = 0; t < values.length; t++) {
+    if (Number.isFinite(values[t]!)) last = values[t]!;
+    else if (Number.isFinite(last)) values[t] = last;
+  }
+  return values;
+}
+
+/**
  * Mean over positions [from, to) of a per-position quantity, each position weighted by how many
  * episodes reached it; NaN when none did. With sum = Σ (H − target) this is the window's bias;
  * with sum = Σ (H − target)², its mean squared error.
