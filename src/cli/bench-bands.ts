@@ -1,0 +1,76 @@
+/**
+ * Bands — the ranges the README promises for the benchmark's ratios, and the check that
+ * `npm run bench -- --check` turns into its exit status. Pure.
+ *
+ * Each band bounds the median of one measurement's per-pair ratios. They are set from measured
+ * values with wide margins: a band is a guard against a regression (an allocation per element,
+ * a softmax too many), not a performance target, and must hold on a busy 2-core machine.
+ */
+import { SYNTHETIC_VOCABS } from "./bench-engine.js";
+
+export interface Band {
+  /** The measurement key it bounds, e.g. "loop.exact". */
+  readonly key: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** What the band promises, in words. */
+  readonly promise: string;
+}
+
+const loop = (mode: string, max: number): Band => ({
+  key: `loop.${mode}`,
+  max,
+  promise: `${mode}: the decode loop (sampling, control, detokenizing) adds at most ${Math.round((max - 1) * 100)}% to bare onnxruntime steps`,
+});
+
+export const BANDS: readonly Band[] = [
+  loop("fixed", 1.5),
+  loop("exact", 1.5),
+  loop("schedule", 1.5),
+  loop("proxy", 1.5),
+  loop("mirostat", 1.5),
+  loop("marginal", 2),
+  { key: "controller.exact", max: 0.05, promise: "exact control costs under 5% of a model step" },
+  { key: "controller.proxy", max: 0.15, promise: "proxy control (statistic + table + scaling) costs under 15% of a model step" },
+  { key: "controller.marginal", max: 0.25, promise: "marginal control at n = 4 (B·V additions, V logs) costs under 25% of a model step" },
+  ...SYNTHETIC_VOCABS.map((v) => ({ key: `statistic.${v}`, max: 1, promise: `V = ${v}: the proxy statistic costs less per element than exact entropy` })),
+  { key: "transformers", min: 0.75, promise: "isentropic decodes at least 3/4 as fast as transformers.js generate() on the same model and runtime" },
+  { key: "batch.4", min: 1.2, promise: "n = 4 rows decode more tokens/s than one row" },
+  { key: "batch.8", min: 1.5, promise: "n = 8 rows decode at least 1.5x the tokens/s of one row" },
+  { key: "batch.30", min: 1.5, promise: "n = 30 rows decode at least 1.5x the tokens/s of one row" },
+  { key: "workerd.json", min: 0.2, promise: "the Worker in workerd (wasm, one thread) keeps at least 1/5 of the Node engine's tokens/s" },
+  { key: "workerd.sse", min: 0.2, promise: "streamed, too" },
+  { key: "workerd.wasm", min: 0.4, promise: "workerd keeps at least 40% of the same wasm runtime's tokens/s in Node" },
+];
+
+export interface Verdict {
+  readonly band: Band;
+  /** The measured median ratio; undefined when the measurement did not run. */
+  readonly value?: number;
+  readonly ok: boolean;
+}
+
+/** The band's range as text, e.g. "≤ 1.25", "≥ 0.5", "0.5 – 2". */
+export function rangeOf(band: Band): string {
+  if (band.min !== undefined && band.max !== undefined) return `${band.min} – ${band.max}`;
+  if (band.max !== undefined) return `≤ ${band.max}`;
+  if (band.min !== undefined) return `≥ ${band.min}`;
+  return "any";
+}
+
+/** Judge each band against the measured ratios (by key); a band whose ratio is missing fails. */
+export function checkBands(ratios: Readonly<Record<string, number>>, bands: readonly Band[] = BANDS): Verdict[] {
+  return bands.map((band) => {
+    const value = ratios[band.key];
+    if (value === undefined || Number.isNaN(value)) return { band, ok: false };
+    const ok = (band.min === undefined || value >= band.min) && (band.max === undefined || value <= band.max);
+    return { band, value, ok };
+  });
+}
+
+/** One line per failed band, naming the ratio, its value and its band. */
+export function failuresOf(verdicts: readonly Verdict[]): string[] {
+  return verdicts
+    .filter((v) => !v.ok)
+    .map((v) => (v.value === undefined ? `${v.band.key}: not measured (band ${rangeOf(v.band)})` : `${v.band.key} = ${v.value.toFixed(3)} is outside its band ${rangeOf(v.band)}: ${v.band.promise}`));
+}

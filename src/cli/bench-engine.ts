@@ -1,0 +1,282 @@
+/**
+ * Engine benchmarks on Node — the decode loop against a bare onnxruntime session, the controllers
+ * against one model step, the proxy statistic against exact entropy, and batch scaling.
+ *
+ * Every generation here runs to its full length: the model is wrapped with no end-of-sequence
+ * token, so an early EOS in one arm cannot make it look faster than its partner.
+ */
+import type { Catalog } from "../control/catalog.js";
+import type { Controller } from "../control/controller.js";
+import type { CalibrationFile } from "../control/schedule-schema.js";
+import { generate } from "../decode/generate.js";
+import { planControl, type EntropyParams } from "../decode/plan.js";
+import type { ModelSpec } from "../model/config.js";
+import type { Model } from "../model/model.js";
+import type { OrtModule, OrtSession, OrtTensor } from "../model/ort.js";
+import { createDraw } from "../sampling/draw.js";
+import { entropyOf } from "../sampling/entropy.js";
+import { logitStats } from "../sampling/logit-stats.js";
+import { createRng } from "../sampling/rng.js";
+import { createStep, type Step } from "../sampling/step.js";
+import { measure, type Measurement } from "./bench-measurement.js";
+import { interleave } from "./bench-stats.js";
+
+/** What every engine benchmark decodes. */
+export interface Workload {
+  readonly promptIds: readonly number[];
+  /** Tokens generated per row. */
+  readonly tokens: number;
+  /** Interleaved rounds per measurement. */
+  readonly rounds: number;
+  readonly seed: number;
+}
+
+/** `model` with no end-of-sequence token: generations always run to max tokens. */
+export function withoutEos(model: Model): Model {
+  return { ...model, spec: { ...model.spec, eosTokenIds: [] } };
+}
+
+/** One request's settings, as the bench runs it: its entropy params and rows. */
+export interface ModeCase {
+  readonly name: string;
+  readonly rows: number;
+  readonly entropy: EntropyParams;
+}
+
+/** The modes the loop-overhead table covers (marginal needs a batch). */
+export const MODE_CASES: readonly ModeCase[] = [
+  { name: "fixed", rows: 1, entropy: { mode: "fixed" } },
+  { name: "exact", rows: 1, entropy: { mode: "exact", target: 3 } },
+  { name: "schedule", rows: 1, entropy: { mode: "schedule", target: 4.25 } },
+  { name: "proxy", rows: 1, entropy: { mode: "proxy", target: 3.5 } },
+  { name: "mirostat", rows: 1, entropy: { mode: "mirostat", tau: 3 } },
+  { name: "marginal", rows: 4, entropy: { mode: "marginal", target: 4 } },
+];
+
+/**
+ * A stand-in proxy calibration, used only when none is fitted for the model: the controller's
+ * cost is one pass over the logits plus a lookup in a 16-knot table, whatever the table says.
+ */
+export function standInCalibration(modelId: string, vocab: number): CalibrationFile {
+  const x = Array.from({ length: 16 }, (_, i) => 0.25 + 0.5 * i);
+  const entropy = x.map((_, i) => Math.log(vocab) * (1 - i / 16));
+  return {
+    version: 1,
+    kind: "calibration",
+    modelId,
+    statistic: "std",
+    x,
+    entropy,
+    offset: { positions: [0], values: [0] },
+    gain: 0.1,
+    heldout: { mae: 0, spearman: 1 },
+  };
+}
+
+/** Milliseconds to decode one request of `mode` to its full length, consuming every event. */
+export async function timeGenerate(model: Model, catalog: Catalog, mode: ModeCase, w: Workload): Promise<number> {
+  const plan = planControl(mode.entropy, { temperature: 1, rows: mode.rows, vocabSize: model.spec.vocabSize, catalog });
+  const started = performance.now();
+  let text = "";
+  for await (const e of generate(model, { promptIds: w.promptIds, rows: mode.rows, maxTokens: w.tokens, controller: plan.controller, filters: plan.samplers, rng: createRng(w.seed) })) {
+    if (e.type === "token") text += e.text;
+  }
+  const elapsed = performance.now() - started;
+  if (text.length === 0) throw new Error(`mode ${mode.name} generated no text`);
+  return elapsed;
+}
+
+/**
+ * A bare decoder on a raw session: prefill at batch 1, the cache tiled to `rows`, then one step
+ * per token with the same feeds the engine builds (ids, mask, positions, past), and a plain
+ * argmax in JavaScript to pick the next token — the model's cost and nothing of ours.
+ */
+export function createRawDecoder(ort: OrtModule, session: OrtSession, spec: ModelSpec) {
+  const V = spec.vocabSize;
+  const usesPositions = session.inputNames.includes("position_ids");
+  const names: [string, string][] = [];
+  for (let i = 0; i < spec.layers; i++) for (const kv of ["key", "value"]) names.push([`past_key_values.${i}.${kv}`, `present.${i}.${kv}`]);
+  const int64 = (values: ArrayLike<number>, dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(Array.from(values), BigInt), dims);
+  const argmaxInto = (logits: Float32Array, rows: number, offsetRows: number, into: Int32Array): void => {
+    for (let b = 0; b < rows; b++) {
+      const base = (offsetRows + b) * V;
+      let best = 0;
+      for (let i = 1; i < V; i++) if (logits[base + i]! > logits[base + best]!) best = i;
+      into[b] = best;
+    }
+  };
+
+  /** Milliseconds for prefill plus `tokens − 1` steps at `rows` rows. */
+  return async function decode(promptIds: readonly number[], rows: number, tokens: number): Promise<number> {
+    const started = performance.now();
+    const n = promptIds.length;
+    const feeds: Record<string, OrtTensor> = { input_ids: int64(promptIds, [1, n]), attention_mask: int64(new Array(n).fill(1), [1, n]) };
+    if (usesPositions) feeds["position_ids"] = int64(promptIds.map((_, i) => i), [1, n]);
+    for (const [past] of names) feeds[past] = new ort.Tensor("float32", new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
+    let out = await session.run(feeds);
+    const next = new Int32Array(rows);
+    argmaxInto(out["logits"]!.data as Float32Array, 1, n - 1, next);
+    next.fill(next[0]!);
+    let past: Record<string, OrtTensor> = {};
+    for (const [name, present] of names) {
+      const t = out[present]!;
+      const src = t.data as Float32Array;
+      const tiled = new Float32Array(src.length * rows);
+      for (let r = 0; r < rows; r++) tiled.set(src, r * src.length);
+      past[name] = new ort.Tensor("float32", tiled, [rows, ...t.dims.slice(1)]);
+    }
+    for (let length = n; length < n + tokens - 1; length++) {
+      const step: Record<string, OrtTensor> = { input_ids: int64(next, [rows, 1]), attention_mask: int64(new Array(rows * (length + 1)).fill(1), [rows, length + 1]), ...past };
+      if (usesPositions) step["position_ids"] = int64(new Array(rows).fill(length), [rows, 1]);
+      out = await session.run(step);
+      for (const t of Object.values(past)) t.dispose?.();
+      past = {};
+      for (const [name, present] of names) past[name] = out[present]!;
+      argmaxInto(out["logits"]!.data as Float32Array, rows, 0, next);
+    }
+    return performance.now() - started;
+  };
+}
+
+export type RawDecode = ReturnType<typeof createRawDecoder>;
+
+/** Decode loop / raw session, per mode. */
+export async function benchLoopOverhead(model: Model, catalog: Catalog, raw: RawDecode, w: Workload): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const mode of MODE_CASES) {
+    const [loop, bare] = await interleave(w.rounds, [() => timeGenerate(model, catalog, mode, w), () => raw(w.promptIds, mode.rows, w.tokens)]);
+    out.push(
+      measure(
+        { key: `loop.${mode.name}`, group: "loop overhead", what: `decode loop / raw ORT steps, ${mode.name}, n = ${mode.rows}, ${w.tokens} tokens`, unit: "ms" },
+        { label: "isentropic generate()", values: loop! },
+        { label: "raw session + argmax", values: bare! },
+      ),
+    );
+  }
+  return out;
+}
+
+/** Logits of a real decode (fixed T = 1 draws), one [rows × V] array per position. */
+async function recordLogits(model: Model, rows: number, w: Workload): Promise<Float32Array[]> {
+  const V = model.spec.vocabSize;
+  const draw = createDraw(createRng(w.seed));
+  let { logits, cache } = await model.lm.prefill(w.promptIds, rows);
+  const recorded: Float32Array[] = [];
+  for (let t = 0; t < w.tokens; t++) {
+    recorded.push(logits.slice());
+    const step = createStep(logits, rows, V, t);
+    draw.apply(step);
+    if (t < w.tokens - 1) ({ logits, cache } = await model.lm.step(step.tokens, cache));
+  }
+  return recorded;
+}
+
+/** Milliseconds per token in the controller's apply and accept (the draw between them untimed). */
+function timeController(controller: Controller, recorded: readonly Float32Array[], rows: number, vocab: number, seed: number): number {
+  const draw = createDraw(createRng(seed));
+  let step: Step | undefined;
+  let spent = 0;
+  for (let t = 0; t < recorded.length; t++) {
+    step = createStep(recorded[t]!, rows, vocab, t, undefined, step);
+    const a = performance.now();
+    controller.apply(step);
+    spent += performance.now() - a;
+    draw.apply(step);
+    const b = performance.now();
+    controller.accept?.(step.tokens, step);
+    spent += performance.now() - b;
+  }
+  return spent / recorded.length;
+}
+
+/** Milliseconds per model step (CausalLM.step), over `tokens − 1` steps after a prefill. */
+async function timeModelStep(model: Model, rows: number, w: Workload): Promise<number> {
+  let { cache } = await model.lm.prefill(w.promptIds, rows);
+  const feed = new Int32Array(rows).fill(w.promptIds[0]!);
+  const started = performance.now();
+  for (let t = 1; t < w.tokens; t++) ({ cache } = await model.lm.step(feed, cache));
+  return (performance.now() - started) / (w.tokens - 1);
+}
+
+/** Controller time per token / one model step, for the controllers that cost more than a scale. */
+export async function benchControllerCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
+  const V = model.spec.vocabSize;
+  const out: Measurement[] = [];
+  for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "marginal"].includes(m.name))) {
+    const recorded = await recordLogits(model, mode.rows, w);
+    const ctx = { temperature: 1, rows: mode.rows, vocabSize: V, catalog };
+    const [ctrl, step] = await interleave(w.rounds, [
+      async () => timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed),
+      () => timeModelStep(model, mode.rows, w),
+    ]);
+    out.push(
+      measure(
+        { key: `controller.${mode.name}`, group: "controller cost", what: `${mode.name} controller (apply + accept) / one model step, n = ${mode.rows}`, unit: "ms/token" },
+        { label: `${mode.name} controller`, values: ctrl! },
+        { label: "CausalLM.step", values: step! },
+      ),
+    );
+  }
+  return out;
+}
+
+/** Vocabulary sizes of the synthetic logits: 2k, 32k (Llama 2), 50k (GPT-2), 152k (Qwen 2). */
+export const SYNTHETIC_VOCABS = [2048, 32000, 50257, 151936] as const;
+
+/** Gaussian logits (σ = 3) from a seeded stream: Box–Muller. */
+function syntheticLogits(vocab: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const z = new Float32Array(vocab);
+  for (let i = 0; i < vocab; i++) z[i] = 3 * Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  return z;
+}
+
+/** Nanoseconds per element of `f` over `z`, repeated to cover about `elements` elements. */
+function nsPerElement(z: Float32Array, elements: number, f: (z: Float32Array) => number): number {
+  const reps = Math.max(1, Math.ceil(elements / z.length));
+  let sink = 0;
+  const started = performance.now();
+  for (let r = 0; r < reps; r++) sink += f(z);
+  const ns = ((performance.now() - started) * 1e6) / (reps * z.length);
+  if (Number.isNaN(sink)) throw new Error("statistic was NaN");
+  return ns;
+}
+
+/** Proxy statistic (one pass, no exponentials) / exact entropy at a temperature (V exponentials), per element. */
+export async function benchStatistic(w: Workload, elements: number): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const vocab of SYNTHETIC_VOCABS) {
+    const z = syntheticLogits(vocab, w.seed);
+    const [stat, exact] = await interleave(w.rounds, [
+      async () => nsPerElement(z, elements, (x) => logitStats(x).std),
+      async () => nsPerElement(z, elements, (x) => entropyOf(x, 0.8)),
+    ]);
+    out.push(
+      measure(
+        { key: `statistic.${vocab}`, group: "proxy statistic", what: `logitStats / entropyOf(z, T), V = ${vocab}`, unit: "ns/element" },
+        { label: "logitStats", values: stat! },
+        { label: "entropyOf", values: exact! },
+      ),
+    );
+  }
+  return out;
+}
+
+/** Batch sizes of the scaling table. */
+export const BATCHES = [1, 4, 8, 30] as const;
+
+/** Row-tokens per second at each batch size (exact mode), as a ratio to n = 1. */
+export async function benchBatchScaling(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
+  const rate = (rows: number) => async () => {
+    const ms = await timeGenerate(model, catalog, { name: "exact", rows, entropy: { mode: "exact", target: 3 } }, w);
+    return (rows * w.tokens * 1000) / ms;
+  };
+  const rates = await interleave(w.rounds, BATCHES.map(rate));
+  return BATCHES.slice(1).map((rows, i) =>
+    measure(
+      { key: `batch.${rows}`, group: "batch scaling", what: `tokens/s at n = ${rows} / n = 1 (exact, ${w.tokens} tokens per row)`, unit: "tokens/s" },
+      { label: `n = ${rows}`, values: rates[i + 1]! },
+      { label: "n = 1", values: rates[0]! },
+    ),
+  );
+}
