@@ -62,6 +62,6 @@ export async function benchTransformers(model: Model, catalog: Catalog, modelDir
       { label: "isentropic generate() (fixed T = 1)", values: a! },
       { label: `transformers.js ${version} generate()`, values: b! },
     ),
-    note: `both on onnxruntime-node ${ortNode.env.versions.node ?? "?"} (CPU); transformers.js ${version} loaded ${modelDir} offline (fp32, onnx/model.onnx; do_sample, temperature 1, top_k 0, min_new_tokens = max_new_tokens = ${w.tokens})`,
+    note: `both on onnxruntime-node ${ortNode.env.versions.node ?? "?"} (CPU); transformers.js ${version} loaded ${modelDir} offline (fp32, onnx/model.onnx; do_sample, temperature 1, top_k 0, min_new_tokens = max_new_tokens = ${w.tokens}), with its own default session options; its sampler draws from Math.random, so its tokens are not seeded and differ from ours (the cost per token does not depend on which are drawn)`,
   };
 }
