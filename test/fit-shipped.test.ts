@@ -22,7 +22,12 @@ describe("shipped schedules", () => {
     const catalog = await loadCatalogFromDisk("schedules", id);
     expect(catalog.schedules?.schedules.length ?? 0).toBeGreaterThanOrEqual(5);
     // buildCatalog already refuses a calibration fitted for another model id
-    if (catalog.calibration) expect(catalog.calibration.modelId).toBe(id);
+    const calibration = catalog.calibration;
+    expect(calibration, `no proxy calibration for model ${id}: run npm run fit -- --calibration-only`).toBeDefined();
+    expect(calibration!.modelId).toBe(id);
+    // rows share the prompt at t = 0, so marginal equals conditional there: the offset starts at 0
+    expect(calibration!.offset.values[0]).toBe(0);
+    expect(existsSync(join(dir, "calibration.svg"))).toBe(true);
     for (const name of readdirSync(dir).filter((n) => n.startsWith("target-") && n.endsWith(".json"))) {
       const file = parseSchedule(JSON.parse(readFileSync(join(dir, name), "utf8")));
       expect(file.modelId).toBe(id);

@@ -74,8 +74,8 @@ describe("the Worker in workerd", () => {
     const schedules = (await get("/v1/schedules")) as { model_id: string; schedules: { target: number }[]; calibration: { statistic: string } | null };
     expect(schedules.model_id).toBe(health.model_id);
     expect(schedules.schedules.length).toBeGreaterThanOrEqual(1);
-    // no proxy calibration is shipped yet for the default model (see the next test)
-    expect(schedules.calibration).toBeNull();
+    // the shipped proxy calibration is loaded with the schedules (see the proxy test below)
+    expect(schedules.calibration?.statistic).toEqual(expect.any(String));
   });
 
   test("every mode runs in workerd, and says which mode ran", async () => {
@@ -96,12 +96,14 @@ describe("the Worker in workerd", () => {
     }
   });
 
-  test("proxy without a shipped calibration runs the fitted schedule and says why", async () => {
-    const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, seed: 1, entropy: { mode: "proxy", target: 3.5 } });
+  test("proxy runs on the shipped calibration, with no notice", async () => {
+    const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, seed: 1, telemetry: true, entropy: { mode: "proxy", target: 5 } });
     expect(res.status).toBe(200);
-    const out = (await res.json()) as { entropy: { mode: string; requested_mode: string; notice?: string } };
-    expect(out.entropy).toMatchObject({ requested_mode: "proxy", mode: "schedule" });
-    expect(out.entropy.notice).toMatch(/no proxy calibration/);
+    const out = (await res.json()) as { entropy: { mode: string; requested_mode: string; notice?: string }; choices: { telemetry: { entropy_estimate: number | null }[] }[] };
+    expect(out.entropy).toMatchObject({ requested_mode: "proxy", mode: "proxy" });
+    expect(out.entropy.notice).toBeUndefined();
+    // the proxy's estimate is the calibration table's entropy at the chosen T: a finite number of nats
+    for (const t of out.choices[0]!.telemetry) expect(t.entropy_estimate).toBeGreaterThan(0);
   });
 
   test("schedule mode outside the fitted targets is a 400 naming the range", async () => {
