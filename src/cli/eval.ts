@@ -52,7 +52,7 @@ const { values: args } = parseArgs({
     short: { type: "string", default: "8" },
     "short-tokens": { type: "string", default: "50" },
     seed: { type: "string", default: "7" },
-    "mirostat-taus": { type: "string", default: "1.5,3,4.5,6,8" },
+    "mirostat-taus": { type: "string", default: "0.5,1,2,3,4.5,8" },
     "mirostat-tokens": { type: "string", default: "200" },
     sessions: { type: "string", default: "2" },
     out: { type: "string", default: "docs/eval" },
@@ -264,7 +264,11 @@ function matchTau(target: number): { tau: number; note?: string } {
     if ((a.mean - target) * (b.mean - target) <= 0 && a.mean !== b.mean) return { tau: round(a.tau + ((target - a.mean) / (b.mean - a.mean)) * (b.tau - a.tau), 3) };
   }
   const closest = grid.reduce((x, y) => (Math.abs(y.mean - target) < Math.abs(x.mean - target) ? y : x));
-  return { tau: closest.tau, note: `no τ on the grid reaches the target (grid means ${grid[0]!.mean}–${grid.at(-1)!.mean} nats): Mirostat only truncates the T = 1 distribution, so its entropy cannot exceed the model's own; ran τ = ${closest.tau}` };
+  const why =
+    target > closest.mean
+      ? "Mirostat only truncates the T = 1 distribution, so its entropy cannot exceed the model's own"
+      : "extend --mirostat-taus downwards";
+  return { tau: closest.tau, note: `no τ on the grid reaches the target (grid means ${grid[0]!.mean}–${grid.at(-1)!.mean} nats; ${why}); ran τ = ${closest.tau}` };
 }
 
 // ---- Arms ---------------------------------------------------------------------------------
