@@ -27,7 +27,7 @@ describe("renderReport", () => {
       modelName: "kjv",
       modelId: "abc",
       schedules: [{ file: schedule("sa", 0.12), path: "abc/target-3.json", sweepSeconds: 60, sweepRollouts: 7, heldoutSeconds: 30, heldoutPlan: { full: 2, mid: 4, short: 16, shortTokens: 50, prompts: 20 } }],
-      comparisons: [{ file: schedule("optimize", 0.2), path: "abc/optimize/target-3.json" }],
+      comparisons: [{ file: schedule("optimize", 0.2), path: "abc/optimize/target-3.json", sweepSeconds: 75, sweepRollouts: 3.2, sweepTemperatures: [0.65, 1] }],
       calibration: {
         file: parseCalibration({
           version: 1,
@@ -49,7 +49,9 @@ describe("renderReport", () => {
     expect(md).toContain("| 3 | 0.950 | 0.500 | 0.300 | -0.900 (-30.0 %)");
     expect(md).toContain("(2 full-length, 4 window-length and 16 50-token episodes of B rows, over 20 held-out prompts;");
     expect(md).toContain("### sa vs optimize");
-    expect(md).toMatch(/\| 3 \| optimize \| 6 \(4 evaluations\)/);
+    expect(md).toMatch(/\| 3 \| sa \| 6 \(4 iterations\)[^\n]*\n\| 3 \| optimize \| 6 \(4 evaluations\)/);
+    // a fresh run's cost from a cold start: its own sweep plus the fit
+    expect(md).toContain("- optimize, target 3: sweep of T ∈ {0.65, 1} 75 s (3.2 rollouts) + fit 120 s (6 rollouts) = **3.3 min** from a cold start");
     expect(md).toContain("Default statistic **gap**");
     expect(md).toContain("0.1 → 0.300; kept **0.1**");
   });

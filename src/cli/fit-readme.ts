@@ -6,7 +6,7 @@ import { renderReport, type ReportedCalibration, type ReportedSchedule } from ".
 
 interface Provenance {
   run?: {
-    sweep?: { rollouts?: number; seconds?: number };
+    sweep?: { rollouts?: number; seconds?: number; temperatures?: number[] };
     heldout_plan?: { seconds?: number; full?: number; mid?: number; short?: number; short_tokens?: number; prompts?: number };
     gain_trials?: { gain: number; rmse_0_window: number }[];
     window?: number;
@@ -24,6 +24,7 @@ async function readSchedules(dir: string, base: string): Promise<ReportedSchedul
         path: relative(base, join(dir, name)),
         ...(run?.sweep?.seconds !== undefined ? { sweepSeconds: run.sweep.seconds } : {}),
         ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
+        ...(run?.sweep?.temperatures ? { sweepTemperatures: run.sweep.temperatures } : {}),
         ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
         ...(run?.heldout_plan?.prompts !== undefined
           ? {
@@ -42,11 +43,12 @@ async function readSchedules(dir: string, base: string): Promise<ReportedSchedul
   return items.sort((a, b) => a.file.target - b.file.target);
 }
 
-/** Write the README at `path` for model `modelId` from the fitted files in `dir` and its `optimize/` folder. */
+/** Write the README at `path` for model `modelId` from the fitted files in `dir` and its `sa/` and `optimize/` comparison folders. */
 export async function writeReadme(path: string, dir: string, modelId: string, modelName: string): Promise<void> {
   const base = dirname(path);
   const schedules = await readSchedules(dir, base);
-  const comparisons = await readSchedules(join(dir, "optimize"), base);
+  // --compare writes each method's fresh runs into a folder named after it.
+  const comparisons = [...(await readSchedules(join(dir, "sa"), base)), ...(await readSchedules(join(dir, "optimize"), base))];
   let calibration: ReportedCalibration | undefined;
   const calPath = join(dir, "calibration.json");
   const raw = await readFile(calPath, "utf8").catch(() => undefined);

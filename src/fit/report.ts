@@ -13,6 +13,8 @@ export interface ReportedSchedule {
   /** Seconds the shared sweep and the held-out evaluation took in the run that wrote it. */
   sweepSeconds?: number;
   sweepRollouts?: number;
+  /** Fixed temperatures of that sweep. */
+  sweepTemperatures?: number[];
   heldoutSeconds?: number;
   /** Episodes of the held-out evaluation: full length, window length, short, on how many prompts. */
   heldoutPlan?: { full: number; mid: number; short: number; shortTokens: number; prompts: number };
@@ -123,11 +125,22 @@ export function renderReport(input: ReportInput): string {
   if (input.comparisons.length > 0) {
     out.push("### sa vs optimize");
     out.push("");
-    const pairs = input.comparisons.flatMap((c) => {
-      const shipped = input.schedules.find((s) => s.file.target === c.file.target);
-      return shipped ? [shipped, c] : [c];
-    });
-    out.push(scheduleTable(pairs));
+    out.push(
+      "Fresh one-target runs (`npm run fit -- --compare --method <m> --targets <x>`, written to `sa/` and `optimize/` beside the shipped files and not loaded by the Worker), each with its own sweep, next to the shipped schedule for the same target. Same prompts, seeds and held-out plan as the shipped fits.",
+    );
+    out.push("");
+    const targets = [...new Set(input.comparisons.map((c) => c.file.target))].sort((a, b) => a - b);
+    const rows = targets.flatMap((t) => [...input.schedules.filter((s) => s.file.target === t), ...input.comparisons.filter((c) => c.file.target === t)]);
+    out.push(scheduleTable(rows));
+    out.push("");
+    for (const c of input.comparisons) {
+      if (c.sweepSeconds === undefined) continue;
+      const total = c.sweepSeconds + c.file.fit.seconds;
+      const sweep = c.sweepTemperatures ? `sweep of T ∈ {${c.sweepTemperatures.join(", ")}}` : "sweep";
+      out.push(
+        `- ${c.file.fit.method}, target ${c.file.target}: ${sweep} ${c.sweepSeconds.toFixed(0)} s (${c.sweepRollouts?.toFixed(1) ?? "?"} rollouts) + fit ${c.file.fit.seconds.toFixed(0)} s (${c.file.fit.rollouts} rollouts) = **${(total / 60).toFixed(1)} min** from a cold start to a fitted schedule, before the held-out evaluation.`,
+      );
+    }
     out.push("");
   }
   const cal = input.calibration;
