@@ -2,10 +2,11 @@
  * `npm run eval` — every decoding mode on the same held-out prompts and seeds, B = 30
  * continuations × N = 1000 tokens, at several targets: how well each holds marginal entropy per
  * window, what it does to repetition and cross-sample similarity, and what its controller costs.
- * Writes docs/eval/results.json, docs/eval/README.md (rendered from the JSON by
- * src/fit/eval-report.ts) and one SVG per target. Node only (onnxruntime-node).
+ * Writes docs/eval/results.json, docs/eval/README.md and repetition.svg (both rendered from the
+ * JSON by src/fit/eval-report.ts) and one SVG per target. Node only (onnxruntime-node).
  *
  *   npm run eval -- [--model models/kjv-gpt2-4m] [--targets 3.5,5,6.5] [--full 2] [--short 8]
+ *   npm run eval -- --render-only     (README.md again from results.json, after a change of prose)
  *
  * The modes are built by the same planControl() the API uses, from the schedules and the
  * calibration on disk, so what is evaluated is what a request gets.
@@ -20,7 +21,7 @@ import { DEFAULT_GAIN } from "../control/controller.js";
 import { parseSchedule } from "../control/schedule-schema.js";
 import { planControl, type EntropyParams } from "../decode/plan.js";
 import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
-import { renderEvalReport, type ArmResult, type EvalResults } from "../fit/eval-report.js";
+import { modeColor, renderEvalReport, renderRepetitionSvg, type ArmResult, type EvalResults } from "../fit/eval-report.js";
 import { createGroupedSampler } from "../fit/grouped.js";
 import { heldoutMetrics } from "../fit/heldout.js";
 import { WINDOWS, addToProfileInPlace, createProfile, profileMean, windowLabel, windowMean, type Profile } from "../fit/metrics.js";
@@ -56,8 +57,17 @@ const { values: args } = parseArgs({
     "mirostat-tokens": { type: "string", default: "200" },
     sessions: { type: "string", default: "2" },
     out: { type: "string", default: "docs/eval" },
+    /** Re-render README.md from the results.json already in --out; runs nothing. */
+    "render-only": { type: "boolean", default: false },
   },
 });
+
+if (args["render-only"]) {
+  const results = JSON.parse(await readFile(join(args.out, "results.json"), "utf8")) as EvalResults;
+  await writeFile(join(args.out, "README.md"), renderEvalReport(results));
+  await writeFile(join(args.out, "repetition.svg"), renderRepetitionSvg(results));
+  process.exit(0);
+}
 
 const int = intArg;
 const list = listArg;
@@ -272,15 +282,6 @@ function matchTau(target: number): { tau: number; note?: string } {
 }
 
 // ---- Arms ---------------------------------------------------------------------------------
-const colors: Record<string, string> = {
-  fixed: "#999999",
-  schedule: "#1f6fd1",
-  proxy: "#2ca02c",
-  "marginal n=4": "#9467bd",
-  "marginal n=8": "#8c564b",
-  exact: "#ff7f0e",
-  mirostat: "#e377c2",
-};
 const gain = catalog.calibration.gain;
 const arms: ArmSpec[] = targets.flatMap((target) => {
   const T = matchedTemperature(target);
@@ -345,12 +346,9 @@ await writeFile(join(args.out, "README.md"), report);
 
 const positions = Array.from({ length: tokens }, (_, t) => t);
 const ticks = [0, 10, 50, 300, tokens];
-const family = (label: string): string => (label.startsWith("fixed") ? "fixed" : label.startsWith("mirostat") ? "mirostat" : label);
-const centres = WINDOWS.filter((w) => w[0] < tokens).map((w) => (w[0] + Math.min(w[1], tokens)) / 2);
 for (const target of targets) {
   const mine = summaries.filter((s) => s.spec.target === target);
-  const line = (of: (s: (typeof mine)[number]) => ArrayLike<number>, x: ArrayLike<number> = positions, dots = false) =>
-    mine.map((s): Series => ({ x, y: of(s), label: s.spec.label, color: colors[family(s.spec.label)]!, ...(dots ? { dots: true } : {}) }));
+  const line = (of: (s: (typeof mine)[number]) => ArrayLike<number>) => mine.map((s): Series => ({ x: positions, y: of(s), label: s.spec.label, color: modeColor(s.spec.label) }));
   await writeFile(
     join(args.out, `target-${target}.svg`),
     renderSvg([
@@ -363,16 +361,9 @@ for (const target of targets) {
         series: [...line((s) => s.marginal), { x: [0, tokens - 1], y: [target, target], label: "target", color: "#d62728", dash: true }],
       },
       { title: "Mean temperature", xLabel: "position t (log scale)", yLabel: "T", xScale: "log1p", xTicks: ticks, series: line((s) => s.temperature) },
-      {
-        title: "Repeated 4-grams per window (share already seen earlier in the row)",
-        xLabel: "window centre, position (log scale)",
-        yLabel: "share",
-        xScale: "log1p",
-        xTicks: ticks,
-        series: line((s) => WINDOWS.filter((w) => w[0] < tokens).map((w) => s.result.repeated4[windowLabel(w)] ?? Number.NaN), centres, true),
-      },
     ]),
   );
 }
+await writeFile(join(args.out, "repetition.svg"), renderRepetitionSvg(results));
 process.stdout.write(report);
-log(`eval: wrote ${join(args.out, "README.md")}, results.json and ${targets.length} plots in ${results.seconds} s`);
+log(`eval: wrote ${join(args.out, "README.md")}, results.json and ${targets.length + 1} plots in ${results.seconds} s`);

@@ -4,6 +4,7 @@
  * measured and a test can re-render the file and compare.
  */
 import { WINDOWS, windowLabel } from "./metrics.js";
+import { renderSvg } from "./plot.js";
 
 /** What one decoding mode measured at one target. */
 export interface ArmResult {
@@ -47,6 +48,42 @@ export interface EvalResults {
   plan: { measuredRows: number; marginalRows: number; tokens: number; full: number; short: number; shortTokens: number; prompts: number; seed: number };
   mirostat: { tuningTokens: number; tuningEpisodes: number; grid: { tau: number; mean: number }[] };
   targets: { target: number; arms: ArmResult[] }[];
+}
+
+/** One colour per mode family, the same in every plot. */
+const COLORS: Record<string, string> = {
+  fixed: "#999999",
+  schedule: "#1f6fd1",
+  proxy: "#2ca02c",
+  "marginal n=4": "#9467bd",
+  "marginal n=8": "#8c564b",
+  exact: "#ff7f0e",
+  mirostat: "#e377c2",
+};
+
+/** The plot colour of an arm's label ("fixed T=0.82" and "mirostat τ=3.4" by their family). */
+export function modeColor(label: string): string {
+  const family = label.startsWith("fixed") ? "fixed" : label.startsWith("mirostat") ? "mirostat" : label;
+  return COLORS[family] ?? "#000000";
+}
+
+/**
+ * Repeated 4-grams per window, one panel per target, one line per mode: rendered from the
+ * results alone, so `npm run eval -- --render-only` redraws it with the README.
+ */
+export function renderRepetitionSvg(r: EvalResults): string {
+  const windows = WINDOWS.filter((w) => w[0] < r.plan.tokens);
+  const centres = windows.map((w) => Math.round((w[0] + Math.min(w[1], r.plan.tokens)) / 2));
+  return renderSvg(
+    r.targets.map(({ target, arms }) => ({
+      title: `Repeated 4-grams per window at target ${target} nats (share already seen earlier in the row)`,
+      xLabel: `window centre (log scale): ${windows.map((w, i) => `[${w[0]},${w[1]}) at ${centres[i]}`).join(", ")}`,
+      yLabel: "share",
+      xScale: "log1p" as const,
+      xTicks: centres,
+      series: arms.map((a) => ({ x: centres, y: windows.map((w) => a.repeated4[windowLabel(w)] ?? Number.NaN), label: a.label, color: modeColor(a.label) })),
+    })),
+  );
 }
 
 /** Share of the target a window may miss by and still count as held. */
@@ -126,7 +163,7 @@ export function renderEvalReport(r: EvalResults): string {
     [
       `### Target ${target} nats`,
       "",
-      `![marginal entropy, temperature and repetition per mode at target ${target}](target-${target}.svg)`,
+      `![marginal entropy and temperature per mode at target ${target}](target-${target}.svg)`,
       "",
       entropyTable(target, arms),
       "",
@@ -149,7 +186,7 @@ export function renderEvalReport(r: EvalResults): string {
     "",
     "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file).",
     "- `schedule`: the shipped fitted schedule for the target; `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t); `exact`: per-row P-control on each row's exact entropy at the target (a conditional target, shown to make the marginal − conditional gap visible).",
-    `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode.`,
+    `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. Each request holds the marginal of its *own* k rows at the target; mixing ${p.measuredRows} continuations instead of k adds entropy on average (concavity of H), so on this ${p.measuredRows}-row scale it reads high by construction, more so for small k — the bias shown is the price of a k-row target, not a controller error.`,
     `- \`mirostat\`: Mirostat v2 (Basu et al. 2021) at T = 1, η = 0.1, with τ interpolated on a grid so that its mean marginal entropy matches the target on the fitting prompts (${r.mirostat.tuningEpisodes} episodes of ${r.mirostat.tuningTokens} tokens per τ): ${r.mirostat.grid.map((g) => `τ ${g.tau} → ${g.mean.toFixed(2)}`).join(", ")} nats.`,
     "- Repetition: distinct-n is unique / all n-grams inside the window, per row; repeated 4-grams is the share of the window's 4-grams already seen earlier in the same row; self-BLEU-4 compares each full-length row with the other rows of its episode (1 = copies). Text metrics come from the full-length episodes.",
     "- Controller µs/token is the time in the mode's apply + accept per row-token, measured in this run; the softmax the draw computes for every mode is not included. Model step cost and loop overhead are in [../bench.md](../bench.md).",
@@ -162,6 +199,10 @@ export function renderEvalReport(r: EvalResults): string {
     ...(notes.length > 0 ? ["", "Notes from the run:", "", ...notes] : []),
     "",
     "## Per target",
+    "",
+    "Each target's plot shows marginal entropy and mean temperature against position for every mode; repetition per window for every target is in one plot:",
+    "",
+    "![repeated 4-grams per window, every mode and target](repetition.svg)",
     "",
     sections.join("\n\n"),
     "",
