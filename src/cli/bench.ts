@@ -128,8 +128,10 @@ if (runs("workerd")) {
 }
 
 const loadAtEnd = loadavg()[0]!;
+// Judged by the load before the bench started: by its end the bench's own workerd and Node
+// processes are in the 1-minute average.
 const busy =
-  Math.max(machine.loadAtStart, loadAtEnd) > machine.cores * 0.5
+  machine.loadAtStart > machine.cores * 0.5
     ? `The machine was busy (load average ${machine.loadAtStart.toFixed(2)} → ${loadAtEnd.toFixed(2)} on ${machine.cores} cores): interleaving cancels slow drift, but absolute numbers are contaminated and ratios are noisier than on a quiet machine.`
     : undefined;
 const ratios = Object.fromEntries(measurements.map((m) => [m.key, m.ratio.median]));
