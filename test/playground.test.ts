@@ -118,7 +118,8 @@ describe("the playground in headless Chromium", () => {
     const steered = await responses.get("proxy")!;
     const fixed = await responses.get("fixed")!;
     const common = { prompt: "And it came to pass", n: N, max_tokens: MAX_TOKENS, seed: 11, stream: true, telemetry: true };
-    expect(steered.request().postDataJSON()).toEqual({ model: "kjv-gpt2-4m", ...common, entropy: { mode: "proxy", target: 4, gain: 0.1 } });
+    // an empty gain is left out, so proxy runs at the gain tuned with its calibration
+    expect(steered.request().postDataJSON()).toEqual({ model: "kjv-gpt2-4m", ...common, entropy: { mode: "proxy", target: 4 } });
     expect(fixed.request().postDataJSON()).toEqual({ model: "kjv-gpt2-4m", ...common, entropy: { mode: "fixed" }, temperature: 1.2 });
 
     const steeredApi = parseStream(await steered.text());
@@ -181,7 +182,7 @@ describe("the playground in headless Chromium", () => {
     expect(await run.getAttribute("data-backend")).toBe("wasm");
     await expect(run.locator(".report").textContent()).resolves.toMatch(/ran in this browser on wasm \(.+\)/);
 
-    const body = { model: "kjv-gpt2-4m", prompt: "And it came to pass", max_tokens: 8, n: 2, seed: 3, telemetry: true, entropy: { mode: "exact", target: 3, gain: 0.1 } };
+    const body = { model: "kjv-gpt2-4m", prompt: "And it came to pass", max_tokens: 8, n: 2, seed: 3, telemetry: true, entropy: { mode: "exact", target: 3 } };
     const res = await worker.fetch(new URL("/v1/completions", base), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const server = (await res.json()) as { choices: { text: string; telemetry: TelemetryEntry[] }[] };
     for (let i = 0; i < 2; i++) {
