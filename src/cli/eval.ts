@@ -37,7 +37,7 @@ import type { Step } from "../sampling/step.js";
 import { loadCatalogFromDisk } from "./catalog-disk.js";
 import { createProgress } from "./fit-progress.js";
 import { createRunner, makePlan, planWork, type Episode } from "./fit-runner.js";
-import { intArg, listArg } from "./args.js";
+import { intArg as int, listArg as list } from "./args.js";
 import { rerunWithMallocSettings } from "./malloc-env.js";
 
 rerunWithMallocSettings();
@@ -69,8 +69,6 @@ if (args["render-only"]) {
   process.exit(0);
 }
 
-const int = intArg;
-const list = listArg;
 
 /** Rows every mode is measured over; marginal requests of n = 4 and 8 run as 32 rows and are measured over the first 30. */
 const ROWS = 30;

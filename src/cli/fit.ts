@@ -50,7 +50,7 @@ import type { Sampler } from "../sampling/sampler.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { createProgress } from "./fit-progress.js";
 import { writeReadme } from "./fit-readme.js";
-import { intArg, listArg } from "./args.js";
+import { intArg as int, listArg as list } from "./args.js";
 import { rerunWithMallocSettings } from "./malloc-env.js";
 import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
 
@@ -94,8 +94,6 @@ const { values: args } = parseArgs({
   },
 });
 
-const int = intArg;
-const list = listArg;
 
 if (args["readme-only"]) {
   const { id, name } = await loadNodeModel(args.model, 1);
