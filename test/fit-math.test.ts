@@ -73,6 +73,19 @@ describe("heldoutMetrics", () => {
     expect(m.noiseFloor0To300).toBeCloseTo(0.1, 12);
     expect(m.mean[0]).toBeCloseTo(2.8, 12);
   });
+
+  it("gives each window the standard error of its mean across the episodes covering it", () => {
+    const flat = (n: number, v: number) => ({ marginal: new Float64Array(n).fill(v) });
+    // Two long episodes at 3.0 and 3.4, one short at 2.6.
+    const m = heldoutMetrics([flat(400, 3), flat(400, 3.4), flat(10, 2.6)], 3, 400);
+    // [0, 10): means 3, 3.4, 2.6 → sd 0.4, se 0.4 / √3.
+    expect(m.windowStandardError["0-10"]).toBeCloseTo(0.4 / Math.sqrt(3), 12);
+    // [10, 50) and the truncated [300, 400): only the long ones → sd √0.08, se 0.2.
+    expect(m.windowStandardError["10-50"]).toBeCloseTo(0.2, 12);
+    expect(m.windowStandardError["300-1000"]).toBeCloseTo(0.2, 12);
+    // A window a single episode covers has no spread to report.
+    expect(heldoutMetrics([flat(400, 3), flat(10, 2.6)], 3, 400).windowStandardError["10-50"]).toBeUndefined();
+  });
 });
 
 describe("bootstrap noise floor", () => {

@@ -1,25 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { parseCalibration, parseSchedule } from "../src/control/schedule-schema.js";
-import { renderReport } from "../src/fit/report.js";
+import { renderReport, toleranceSummary } from "../src/fit/report.js";
 
-const schedule = (method: "sa" | "optimize", rmse: number) =>
-  parseSchedule({
-    version: 1,
-    kind: "schedule",
-    model_id: "abc",
-    target: 3,
-    fit: { batch: 30, tokens: 1000, window: 300, prompts_hash: "sha256:1", seed: 1, method, rollouts: 6, iterations: 4, seconds: 120 },
-    positions: [0, 999],
-    temperatures: [1.4, 0.9],
-    heldout: {
-      rmse_0_300: rmse,
-      rmse_0_1000: 0.1,
-      window_bias: { "0-10": 0.03, "10-50": -0.01, "50-300": 0, "300-1000": 0.015 },
-      noise_floor_0_300: 0.08,
-      noise_floor_0_1000: 0.07,
-    },
-    baseline: { temperature: 0.95, rmse_0_300: 0.5, rmse_0_1000: 0.3, window_bias: { "0-10": -0.9, "10-50": -0.3, "50-300": 0.1, "300-1000": 0.05 } },
+const raw = (method: "sa" | "optimize", rmse: number) => ({
+  version: 1,
+  kind: "schedule",
+  model_id: "abc",
+  target: 3,
+  fit: { batch: 30, tokens: 1000, window: 300, prompts_hash: "sha256:1", seed: 1, method, rollouts: 6, iterations: 4, seconds: 120 },
+  positions: [0, 999],
+  temperatures: [1.4, 0.9],
+  heldout: {
+    rmse_0_300: rmse,
+    rmse_0_1000: 0.1,
+    window_bias: { "0-10": 0.03, "10-50": -0.01, "50-300": 0, "300-1000": 0.015 },
+    noise_floor_0_300: 0.08,
+    noise_floor_0_1000: 0.07,
+  },
+  baseline: { temperature: 0.95, rmse_0_300: 0.5, rmse_0_1000: 0.3, window_bias: { "0-10": -0.9, "10-50": -0.3, "50-300": 0.1, "300-1000": 0.05 } },
   });
+const schedule = (method: "sa" | "optimize", rmse: number) => parseSchedule(raw(method, rmse));
 
 describe("renderReport", () => {
   it("tabulates schedules, their fixed-T baselines, the method comparison and the calibration", () => {
@@ -54,5 +54,21 @@ describe("renderReport", () => {
     expect(md).toContain("- optimize, target 3: sweep of T ∈ {0.65, 1} 75 s (3.2 rollouts) + fit 120 s (6 rollouts) = **3.3 min** from a cold start");
     expect(md).toContain("Default statistic **gap**");
     expect(md).toContain("0.1 → 0.300; kept **0.1**");
+  });
+
+  it("counts the windows within 2 % and says how many standard errors each miss lies beyond it", () => {
+    const at5 = (bias: Record<string, number>, se?: Record<string, number>) =>
+      parseSchedule({ ...raw("sa", 0.1), target: 5, heldout: { rmse_0_300: 0.1, rmse_0_1000: 0.1, window_bias: bias, ...(se ? { window_se: se } : {}) } });
+    const bias = { "0-10": 0.05, "10-50": -0.05, "50-300": 0, "300-1000": -0.15 };
+    // −3 % at target 5 is 0.05 nats beyond the 2 % line; with a standard error of 0.1 that is 0.5 of one.
+    const file = at5(bias, { "0-10": 0.02, "10-50": 0.02, "50-300": 0.05, "300-1000": 0.1 });
+    expect(file.heldout.windowSe?.["300-1000"]).toBe(0.1);
+    expect(toleranceSummary([{ file, path: "x" }])).toBe(
+      "Windows within 2 % of the target on the held-out rollout: **3 of 4**; missed: target 5 [300,1000) -3.0 %, 0.5 standard errors beyond 2 %.",
+    );
+    expect(toleranceSummary([{ file: at5(bias), path: "x" }])).toBe("Windows within 2 % of the target on the held-out rollout: **3 of 4**; missed: target 5 [300,1000) -3.0 %.");
+    const md = renderReport({ modelName: "kjv", modelId: "abc", schedules: [{ file, path: "x" }], comparisons: [] });
+    expect(md).toContain("-0.150 (-3.0 % ± 2.0)");
+    expect(md).toContain("± is its standard error across the held-out episodes");
   });
 });

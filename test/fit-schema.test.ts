@@ -38,6 +38,14 @@ describe("schedule file: fitter fields", () => {
     expect(structuredClone(s)).toEqual(s);
   });
 
+  it("maps the windows' standard errors across held-out episodes, for the schedule and its baseline", () => {
+    const j = { ...schedule(), heldout: { ...schedule().heldout, window_se: { "0-10": 0.02 } }, baseline: { ...schedule().baseline, window_se: { "0-10": 0.05 } } };
+    const s = parseSchedule(j);
+    expect(s.heldout.windowSe).toEqual({ "0-10": 0.02 });
+    expect(s.baseline?.windowSe).toEqual({ "0-10": 0.05 });
+    expect(() => parseSchedule({ ...j, heldout: { ...j.heldout, window_se: { "0-10": -0.1 } } })).toThrow(/^schedule file: heldout\.window_se\.0-10: /);
+  });
+
   it("accepts files without them, leaving no undefined keys behind", () => {
     const bare = schedule() as Record<string, unknown> & ReturnType<typeof schedule>;
     delete (bare as Partial<typeof bare>).baseline;

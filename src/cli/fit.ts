@@ -353,10 +353,11 @@ for (const [k, target] of (shipped ? [] : targets).entries()) {
       rmse_0_300: round(s.rmse0To300),
       rmse_0_1000: round(s.rmse0To1000),
       window_bias: roundRecord(s.windowBias),
+      window_se: roundRecord(s.windowStandardError),
       noise_floor_0_300: round(s.noiseFloor0To300),
       noise_floor_0_1000: round(s.noiseFloor0To1000),
     },
-    baseline: { temperature: round(fixedT), rmse_0_300: round(f.rmse0To300), rmse_0_1000: round(f.rmse0To1000), window_bias: roundRecord(f.windowBias) },
+    baseline: { temperature: round(fixedT), rmse_0_300: round(f.rmse0To300), rmse_0_1000: round(f.rmse0To1000), window_bias: roundRecord(f.windowBias), window_se: roundRecord(f.windowStandardError) },
     // Provenance (not part of the schema): what the run around this fit cost, and its plans.
     run: {
       sweep: { temperatures: sweepTemps, rollouts: round(rolloutsOf(sweepEpisodes), 2), seconds: round(sweepSeconds, 1) },

@@ -43,6 +43,8 @@ export interface ScheduleFile extends FittedSchedule {
     rmse0To1000: number;
     /** Mean (measured − target) per window, nats, keyed by window label. */
     windowBias: Record<string, number>;
+    /** Standard error of each window's bias across the held-out episodes (prompts) covering it, nats. */
+    windowSe?: Record<string, number>;
     /** The RMSE that B-row sampling noise alone gives over positions 0–300 (bootstrap over rows), nats. */
     noiseFloor0To300?: number;
     /** The same over positions 0–1000, nats. */
@@ -54,6 +56,7 @@ export interface ScheduleFile extends FittedSchedule {
     rmse0To300: number;
     rmse0To1000: number;
     windowBias: Record<string, number>;
+    windowSe?: Record<string, number>;
   };
 }
 
@@ -107,11 +110,18 @@ const ScheduleJson = v.pipe(
       rmse_0_300: nonNegative,
       rmse_0_1000: nonNegative,
       window_bias: v.record(v.string(), finite),
+      window_se: v.optional(v.record(v.string(), nonNegative)),
       noise_floor_0_300: v.optional(nonNegative),
       noise_floor_0_1000: v.optional(nonNegative),
     }),
     baseline: v.optional(
-      v.object({ temperature: positive, rmse_0_300: nonNegative, rmse_0_1000: nonNegative, window_bias: v.record(v.string(), finite) }),
+      v.object({
+        temperature: positive,
+        rmse_0_300: nonNegative,
+        rmse_0_1000: nonNegative,
+        window_bias: v.record(v.string(), finite),
+        window_se: v.optional(v.record(v.string(), nonNegative)),
+      }),
     ),
   }),
   v.forward(
@@ -178,6 +188,7 @@ export function parseSchedule(json: unknown): ScheduleFile {
       rmse0To300: f.heldout.rmse_0_300,
       rmse0To1000: f.heldout.rmse_0_1000,
       windowBias: f.heldout.window_bias,
+      ...(f.heldout.window_se !== undefined ? { windowSe: f.heldout.window_se } : {}),
       ...(f.heldout.noise_floor_0_300 !== undefined ? { noiseFloor0To300: f.heldout.noise_floor_0_300 } : {}),
       ...(f.heldout.noise_floor_0_1000 !== undefined ? { noiseFloor0To1000: f.heldout.noise_floor_0_1000 } : {}),
     },
@@ -188,6 +199,7 @@ export function parseSchedule(json: unknown): ScheduleFile {
             rmse0To300: f.baseline.rmse_0_300,
             rmse0To1000: f.baseline.rmse_0_1000,
             windowBias: f.baseline.window_bias,
+            ...(f.baseline.window_se !== undefined ? { windowSe: f.baseline.window_se } : {}),
           },
         }
       : {}),
