@@ -18,7 +18,7 @@ const raw = (method: "sa" | "optimize", rmse: number) => ({
     noise_floor_0_1000: 0.07,
   },
   baseline: { temperature: 0.95, rmse_0_300: 0.5, rmse_0_1000: 0.3, window_bias: { "0-10": -0.9, "10-50": -0.3, "50-300": 0.1, "300-1000": 0.05 } },
-  });
+});
 const schedule = (method: "sa" | "optimize", rmse: number) => parseSchedule(raw(method, rmse));
 
 describe("renderReport", () => {
