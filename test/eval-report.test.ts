@@ -54,6 +54,16 @@ describe("evaluation report", () => {
     ]);
   });
 
+  it("puts each window's standard error across episodes beside its bias, when the run recorded it", () => {
+    const withSe = { ...arm("schedule", { ...windows(0), "300-1000": -0.15 }), windowSe: { ...windows(0.01), "300-1000": 0.06 } };
+    expect(windowMisses(withSe, 5)).toEqual([{ window: "[300,1000)", relative: -0.03, relativeSe: 0.012 }]);
+    const r = results([{ target: 5, arms: [withSe] }]);
+    expect(answers(r)).toEqual(["- **schedule**: held every window within 2 % at no target; missed at 5 ([300,1000) -3.0 % ± 1.2)."]);
+    expect(renderEvalReport(r)).toContain("-0.150 (-3.0 % ± 1.2)");
+    expect(renderEvalReport(r)).toContain("standard error across the episodes");
+    expect(renderEvalReport(results([{ target: 5, arms: [arm("schedule", windows(0))] }]))).not.toContain("standard error across the episodes");
+  });
+
   it("draws repetition per window with one panel per target and one colour per mode family", () => {
     const svg = renderRepetitionSvg(
       results([

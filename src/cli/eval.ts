@@ -235,6 +235,7 @@ function summarize(spec: ArmSpec, records: readonly EpisodeRecord[], micros: num
     noiseFloor0To300: round(m.noiseFloor0To300),
     noiseFloor0To1000: round(m.noiseFloor0To1000),
     windowBias: roundRecord(m.windowBias),
+    windowSe: roundRecord(m.windowStandardError),
     conditional: roundRecord(perWindow((a, b) => windowMean(conditional, a, b))),
     temperature: roundRecord(perWindow((a, b) => windowMean(temperature, a, b))),
     distinct2: roundRecord(perWindow((a, b) => distinctN(rowsOfLong, 2, a, b))),

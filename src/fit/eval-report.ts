@@ -33,6 +33,8 @@ export interface ArmResult {
   selfBleu: number;
   /** Time in the controller's apply + accept per row-token, µs (the draw's softmax excluded). */
   controllerMicros: number;
+  /** Standard error of each window's bias across the episodes covering it, nats (absent in runs before it was recorded). */
+  windowSe?: Record<string, number>;
   /** What the run noticed about this arm (a fallback, an unreachable target). */
   note?: string;
 }
@@ -98,12 +100,13 @@ const windowNames = WINDOWS.map((w) => `[${w[0]},${w[1]})`);
 const perWindow = (r: Record<string, number>, fmt: (v: number | undefined) => string): string => WINDOWS.map((w) => fmt(r[windowLabel(w)])).join(" / ");
 
 /** Relative bias per window, and the windows missing the tolerance. */
-export function windowMisses(arm: ArmResult, target: number): { window: string; relative: number }[] {
+export function windowMisses(arm: ArmResult, target: number): { window: string; relative: number; relativeSe?: number }[] {
   return WINDOWS.flatMap((w, i) => {
     const bias = arm.windowBias[windowLabel(w)];
     if (bias === undefined) return [];
     const relative = bias / target;
-    return Math.abs(relative) > TOLERANCE ? [{ window: windowNames[i]!, relative }] : [];
+    const se = arm.windowSe?.[windowLabel(w)];
+    return Math.abs(relative) > TOLERANCE ? [{ window: windowNames[i]!, relative, ...(se === undefined ? {} : { relativeSe: se / target }) }] : [];
   });
 }
 
@@ -118,7 +121,7 @@ export function answers(results: EvalResults): string[] {
       if (!arm) continue;
       const misses = windowMisses(arm, target);
       if (misses.length === 0) held.push(String(target));
-      else missed.push(`${target} (${misses.map((m) => `${m.window} ${pct(m.relative)}`).join(", ")})`);
+      else missed.push(`${target} (${misses.map((m) => `${m.window} ${pct(m.relative)}${m.relativeSe === undefined ? "" : ` ± ${(100 * m.relativeSe).toFixed(1)}`}`).join(", ")})`);
     }
     const yes = held.length > 0 ? `held every window within ${100 * TOLERANCE} % at ${held.join(", ")}` : `held every window within ${100 * TOLERANCE} % at no target`;
     return `- **${label}**: ${yes}${missed.length > 0 ? `; missed at ${missed.join("; ")}` : ""}.`;
@@ -136,7 +139,8 @@ function entropyTable(target: number, arms: readonly ArmResult[]): string {
         a.setting,
         ...WINDOWS.map((w) => {
           const b = a.windowBias[windowLabel(w)];
-          return b === undefined ? "–" : `${b >= 0 ? "+" : ""}${b.toFixed(3)} (${pct(b / target)})`;
+          const se = a.windowSe?.[windowLabel(w)];
+          return b === undefined ? "–" : `${b >= 0 ? "+" : ""}${b.toFixed(3)} (${pct(b / target)}${se === undefined ? "" : ` ± ${(100 * se / target).toFixed(1)}`})`;
         }),
         `${f3(a.rmse0To300)} / ${f3(a.noiseFloor0To300)}`,
         `${f3(a.rmse0To1000)} / ${f3(a.noiseFloor0To1000)}`,
@@ -158,6 +162,7 @@ function textTable(arms: readonly ArmResult[]): string {
 /** The README text. */
 export function renderEvalReport(r: EvalResults): string {
   const p = r.plan;
+  const hasSe = r.targets.some(({ arms }) => arms.some((a) => a.windowSe !== undefined));
   const notes = r.targets.flatMap(({ target, arms }) => arms.filter((a) => a.note).map((a) => `- target ${target}, ${a.label}: ${a.note}`));
   const sections = r.targets.map(({ target, arms }) =>
     [
@@ -182,7 +187,7 @@ export function renderEvalReport(r: EvalResults): string {
     "",
     "## Method",
     "",
-    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens and ${p.short} of ${p.shortTokens} tokens, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}. Bias is the window mean of (H − target); RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
+    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens and ${p.short} of ${p.shortTokens} tokens, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
     "",
     "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file).",
     "- `schedule`: the shipped fitted schedule for the target; `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t); `exact`: per-row P-control on each row's exact entropy at the target (a conditional target, shown to make the marginal − conditional gap visible).",
