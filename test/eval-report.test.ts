@@ -64,6 +64,13 @@ describe("evaluation report", () => {
     expect(renderEvalReport(results([{ target: 5, arms: [arm("schedule", windows(0))] }]))).not.toContain("standard error across the episodes");
   });
 
+  it("shows notes added after the run under the header", () => {
+    const r = { ...results([{ target: 5, arms: [arm("schedule", windows(0))] }]), notes: ["the schedules were refit since"] };
+    const md = renderEvalReport(r);
+    expect(md).toContain("> **Note:** the schedules were refit since");
+    expect(md.indexOf("> **Note:**")).toBeLessThan(md.indexOf("## Method"));
+  });
+
   it("draws repetition per window with one panel per target and one colour per mode family", () => {
     const svg = renderRepetitionSvg(
       results([

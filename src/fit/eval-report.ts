@@ -50,6 +50,8 @@ export interface EvalResults {
   plan: { measuredRows: number; marginalRows: number; tokens: number; full: number; short: number; shortTokens: number; prompts: number; seed: number };
   mirostat: { tuningTokens: number; tuningEpisodes: number; grid: { tau: number; mean: number }[] };
   targets: { target: number; arms: ArmResult[] }[];
+  /** Said after the run about what it measured (e.g. that the files it evaluated were refit since); shown under the header. */
+  notes?: string[];
 }
 
 /** One colour per mode family, the same in every plot. */
@@ -184,6 +186,7 @@ export function renderEvalReport(r: EvalResults): string {
     `- Commit: \`${r.commit}\`; generated ${r.date} in ${Math.round(r.seconds)} s`,
     `- Machine: ${r.machine}`,
     `- Model: ${r.model.name} (id \`${r.model.id}\`)`,
+    ...(r.notes ?? []).map((n) => `\n> **Note:** ${n}`),
     "",
     "## Method",
     "",
