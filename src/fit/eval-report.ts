@@ -3,7 +3,7 @@
  * evaluation wrote (docs/eval/results.json), so every number in the prose is one the command
  * measured and a test can re-render the file and compare.
  */
-import { WINDOWS, windowLabel } from "./metrics.js";
+import { TOLERANCE, WINDOWS, windowLabel } from "./metrics.js";
 import { renderSvg } from "./plot.js";
 
 /** What one decoding mode measured at one target. */
@@ -89,9 +89,6 @@ export function renderRepetitionSvg(r: EvalResults): string {
     })),
   );
 }
-
-/** Share of the target a window may miss by and still count as held. */
-export const TOLERANCE = 0.02;
 
 const f3 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3));
 const f2 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(2));

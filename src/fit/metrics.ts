@@ -11,6 +11,9 @@ export const WINDOWS: readonly (readonly [number, number])[] = [
   [300, 1000],
 ];
 
+/** Share of the target a window's mean may miss by and still count as held (the fitting issue's criterion). */
+export const TOLERANCE = 0.02;
+
 /** "0-10" for [0, 10): the key a window's bias is stored under. */
 export function windowLabel([from, to]: readonly [number, number]): string {
   return `${from}-${to}`;

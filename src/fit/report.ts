@@ -3,7 +3,7 @@
  * numbers in it are the numbers the Worker loads (never typed by hand).
  */
 import type { CalibrationFile, ScheduleFile } from "../control/schedule-schema.js";
-import { WINDOWS, windowLabel } from "./metrics.js";
+import { TOLERANCE, WINDOWS, windowLabel } from "./metrics.js";
 
 /** A schedule file with the run provenance the CLI writes beside the schema's fields. */
 export interface ReportedSchedule {
@@ -86,9 +86,6 @@ function baselineTable(items: readonly ReportedSchedule[]): string {
   }
   return lines.join("\n");
 }
-
-/** Share of the target a window may miss by (the criterion). */
-export const TOLERANCE = 0.02;
 
 /** Which windows hold the tolerance, and how far each miss is in standard errors when the files carry them. */
 export function toleranceSummary(items: readonly ReportedSchedule[]): string {
