@@ -92,6 +92,8 @@ export function renderRepetitionSvg(r: EvalResults): string {
 
 const f3 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3));
 const f2 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(2));
+/** " ± 1.2": a standard error in % of the target, or nothing when the run did not record it. */
+const plusMinus = (se: number | undefined, target: number): string => (se === undefined ? "" : ` ± ${((100 * se) / target).toFixed(1)}`);
 const pct = (v: number): string => `${v >= 0 ? "+" : "-"}${Math.abs(100 * v).toFixed(1)} %`;
 const row = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
 const header = (cells: readonly string[]): string => `${row(cells)}\n${row(cells.map(() => "---"))}`;
@@ -120,7 +122,7 @@ export function answers(results: EvalResults): string[] {
       if (!arm) continue;
       const misses = windowMisses(arm, target);
       if (misses.length === 0) held.push(String(target));
-      else missed.push(`${target} (${misses.map((m) => `${m.window} ${pct(m.relative)}${m.relativeSe === undefined ? "" : ` ± ${(100 * m.relativeSe).toFixed(1)}`}`).join(", ")})`);
+      else missed.push(`${target} (${misses.map((m) => `${m.window} ${pct(m.relative)}${plusMinus(m.relativeSe, 1)}`).join(", ")})`);
     }
     const yes = held.length > 0 ? `held every window within ${100 * TOLERANCE} % at ${held.join(", ")}` : `held every window within ${100 * TOLERANCE} % at no target`;
     return `- **${label}**: ${yes}${missed.length > 0 ? `; missed at ${missed.join("; ")}` : ""}.`;
@@ -138,8 +140,7 @@ function entropyTable(target: number, arms: readonly ArmResult[]): string {
         a.setting,
         ...WINDOWS.map((w) => {
           const b = a.windowBias[windowLabel(w)];
-          const se = a.windowSe?.[windowLabel(w)];
-          return b === undefined ? "–" : `${b >= 0 ? "+" : ""}${b.toFixed(3)} (${pct(b / target)}${se === undefined ? "" : ` ± ${(100 * se / target).toFixed(1)}`})`;
+          return b === undefined ? "–" : `${b >= 0 ? "+" : ""}${b.toFixed(3)} (${pct(b / target)}${plusMinus(a.windowSe?.[windowLabel(w)], target)})`;
         }),
         `${f3(a.rmse0To300)} / ${f3(a.noiseFloor0To300)}`,
         `${f3(a.rmse0To1000)} / ${f3(a.noiseFloor0To1000)}`,
