@@ -50,6 +50,15 @@ describe("renderReport", () => {
     expect(md).toContain("(2 full-length, 4 window-length and 16 50-token episodes of B rows, over 20 held-out prompts;");
     expect(md).toContain("### sa vs optimize");
     expect(md).toMatch(/\| 3 \| sa \| 6 \(4 iterations\)[^\n]*\n\| 3 \| optimize \| 6 \(4 evaluations\)/);
+    // how many sa measurements ran to full length, when the run recorded it (optimize has no such split)
+    const split = renderReport({
+      modelName: "kjv",
+      modelId: "abc",
+      schedules: [{ file: schedule("sa", 0.12), path: "a", fullLengthIterations: 2 }],
+      comparisons: [{ file: schedule("optimize", 0.2), path: "b", fullLengthIterations: 2 }],
+    });
+    expect(split).toContain("| 3 | sa | 6 (4 iterations, 2 full-length) |");
+    expect(split).toContain("| 3 | optimize | 6 (4 evaluations) |");
     // a fresh run's cost from a cold start: its own sweep plus the fit
     expect(md).toContain("- optimize, target 3: sweep of T ∈ {0.65, 1} 75 s (3.2 rollouts) + fit 120 s (6 rollouts) = **3.3 min** from a cold start");
     expect(md).toContain("Default statistic **gap**");

@@ -7,6 +7,7 @@ import { renderReport, type ReportedCalibration, type ReportedSchedule } from ".
 interface Provenance {
   run?: {
     sweep?: { rollouts?: number; seconds?: number; temperatures?: number[] };
+    fit_plan?: { full_length_iterations?: number };
     heldout_plan?: { seconds?: number; full?: number; mid?: number; short?: number; short_tokens?: number; prompts?: number };
     gain_trials?: { gain: number; rmse_0_window: number }[];
     window?: number;
@@ -26,6 +27,7 @@ async function readSchedules(dir: string, base: string): Promise<ReportedSchedul
         ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
         ...(run?.sweep?.temperatures ? { sweepTemperatures: run.sweep.temperatures } : {}),
         ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
+        ...(run?.fit_plan?.full_length_iterations !== undefined ? { fullLengthIterations: run.fit_plan.full_length_iterations } : {}),
         ...(run?.heldout_plan?.prompts !== undefined
           ? {
               heldoutPlan: {

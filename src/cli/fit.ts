@@ -35,7 +35,7 @@ import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
 import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
 import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
 import { compressKnots, expandKnots, type Knots } from "../fit/knots.js";
-import { addToProfileInPlace, createProfile, holdLastInPlace, profileMean, windowMean, type Profile } from "../fit/metrics.js";
+import { addToProfileInPlace, createProfile, holdLastInPlace, profileMean, WINDOWS, windowMean, type Profile } from "../fit/metrics.js";
 import { fitOptimize } from "../fit/optimize.js";
 import { renderSvg } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
@@ -293,8 +293,18 @@ for (const [k, target] of (shipped ? [] : targets).entries()) {
   // objective, so every evaluation runs the full plan.
   const fullFrom = method === "sa" ? Math.max(0, iterations - fullIterations) : 0;
   let calls = 0;
-  const measure = async (temperatures: Float64Array): Promise<Profile> =>
-    profileOf(await runner.run(calls++ >= fullFrom ? fitPlan : windowPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
+  // In-sample bias per window of each measurement (fit prompts and seeds): beside the held-out
+  // bias it separates what the fit left uncorrected from what does not carry over to new prompts.
+  const inSample: string[] = [];
+  const measure = async (temperatures: Float64Array): Promise<Profile> => {
+    const profile = profileOf(await runner.run(calls++ >= fullFrom ? fitPlan : windowPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
+    inSample.push(
+      WINDOWS.filter(([from]) => profile.count[from]! > 0)
+        .map(([from, to]) => `${(((windowMean(profile, from, to) - target) / target) * 100).toFixed(1)}`)
+        .join("/"),
+    );
+    return profile;
+  };
   let knots: Knots;
   let measurements: number;
   progress.begin(
@@ -306,7 +316,7 @@ for (const [k, target] of (shipped ? [] : targets).entries()) {
     const result = await fitSa(measure, { target, initial, slope, iterations });
     knots = compressKnots(result.temperatures, { tolerance: 0.01, maxKnots: 48 });
     measurements = iterations;
-    progress.end(`RMSE per iteration ${result.rmse.map((r) => r.toFixed(3)).join(" → ")}, ${knots.positions.length} knots`);
+    progress.end(`RMSE per iteration ${result.rmse.map((r) => r.toFixed(3)).join(" → ")}, ${knots.positions.length} knots; in-sample window bias % per iteration ${inSample.join(" → ")}`);
   } else {
     const result = await fitOptimize(measure, { target, initial, window, maxEvaluations: iterations });
     knots = result.knots;

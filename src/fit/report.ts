@@ -16,6 +16,8 @@ export interface ReportedSchedule {
   /** Fixed temperatures of that sweep. */
   sweepTemperatures?: number[];
   heldoutSeconds?: number;
+  /** sa: how many of its iterations measured full-length episodes (the others stopped at the window). */
+  fullLengthIterations?: number;
   /** Episodes of the held-out evaluation: full length, window length, short, on how many prompts. */
   heldoutPlan?: { full: number; mid: number; short: number; shortTokens: number; prompts: number };
 }
@@ -59,12 +61,13 @@ const biasHeader = [...WINDOWS.map((w) => `bias [${w[0]},${w[1]})`), "worst wind
 
 function scheduleTable(items: readonly ReportedSchedule[]): string {
   const lines = [header(["target", "method", "rollouts", "fit s", "sweep + held-out s", "knots", "RMSE [0,300) / floor", "RMSE [0,1000) / floor", ...biasHeader])];
-  for (const { file: s, sweepSeconds, heldoutSeconds } of items) {
+  for (const { file: s, sweepSeconds, heldoutSeconds, fullLengthIterations } of items) {
+    const full = s.fit.method === "sa" && fullLengthIterations !== undefined ? `, ${fullLengthIterations} full-length` : "";
     lines.push(
       row([
         String(s.target),
         s.fit.method,
-        `${s.fit.rollouts}${s.fit.iterations ? ` (${s.fit.iterations} ${s.fit.method === "sa" ? "iterations" : "evaluations"})` : ""}`,
+        `${s.fit.rollouts}${s.fit.iterations ? ` (${s.fit.iterations} ${s.fit.method === "sa" ? "iterations" : "evaluations"}${full})` : ""}`,
         s.fit.seconds.toFixed(0),
         sweepSeconds !== undefined && heldoutSeconds !== undefined ? `${sweepSeconds.toFixed(0)} + ${heldoutSeconds.toFixed(0)}` : "–",
         String(s.positions.length),
