@@ -59,6 +59,21 @@ describe("renderReport", () => {
     });
     expect(split).toContain("| 3 | sa | 6 (4 iterations, 2 full-length) |");
     expect(split).toContain("| 3 | optimize | 6 (4 evaluations) |");
+    // files refitted in a later run carry their own sweep: each is named with its targets
+    const at = (target: number) => parseSchedule({ ...raw("sa", 0.1), target });
+    const twoRuns = renderReport({
+      modelName: "kjv",
+      modelId: "abc",
+      schedules: [
+        { file: at(3), path: "a", sweepSeconds: 590, sweepRollouts: 20.1, sweepTemperatures: [0.5, 0.7, 1] },
+        { file: at(4), path: "b", sweepSeconds: 545, sweepRollouts: 17.5, sweepTemperatures: [0.5, 1, 2] },
+        { file: at(5), path: "c", sweepSeconds: 545, sweepRollouts: 17.5, sweepTemperatures: [0.5, 1, 2] },
+      ],
+      comparisons: [],
+    });
+    expect(twoRuns).toContain(
+      "Sweeps, one per run, shared by its targets: T ∈ {0.5, 0.7, 1}, 20.1 rollouts in 590 s (target 3); T ∈ {0.5, 1, 2}, 17.5 rollouts in 545 s (targets 4, 5).",
+    );
     // a fresh run's cost from a cold start: its own sweep plus the fit
     expect(md).toContain("- optimize, target 3: sweep of T ∈ {0.65, 1} 75 s (3.2 rollouts) + fit 120 s (6 rollouts) = **3.3 min** from a cold start");
     expect(md).toContain("Default statistic **gap**");

@@ -113,6 +113,23 @@ export function toleranceSummary(items: readonly ReportedSchedule[]): string {
   return `Windows within ${100 * TOLERANCE} % of the target on the held-out rollout: **${held} of ${total}**${misses.length > 0 ? `; missed: ${misses.join("; ")}.` : "."}`;
 }
 
+/**
+ * One phrase per distinct sweep the shipped schedules started from (files refitted in a later
+ * run carry that run's sweep), naming its targets when there is more than one.
+ */
+function sweepLines(items: readonly ReportedSchedule[]): string[] {
+  const runs = new Map<string, { text: string; targets: number[] }>();
+  for (const s of items) {
+    if (s.sweepSeconds === undefined) continue;
+    const temps = s.sweepTemperatures ? `T ∈ {${s.sweepTemperatures.join(", ")}}, ` : "";
+    const text = `${temps}${s.sweepRollouts?.toFixed(1) ?? "?"} rollouts in ${s.sweepSeconds.toFixed(0)} s`;
+    const run = runs.get(text) ?? { text, targets: [] };
+    run.targets.push(s.file.target);
+    runs.set(text, run);
+  }
+  return [...runs.values()].map((r) => (runs.size > 1 ? `${r.text} (target${r.targets.length > 1 ? "s" : ""} ${r.targets.join(", ")})` : r.text));
+}
+
 /** The README text. */
 export function renderReport(input: ReportInput): string {
   const out: string[] = [];
@@ -150,9 +167,9 @@ export function renderReport(input: ReportInput): string {
     out.push("");
     out.push(baselineTable(input.schedules));
     out.push("");
-    const sweep = input.schedules.find((s) => s.sweepSeconds !== undefined);
-    if (sweep) {
-      out.push(`Shared sweep: ${sweep.sweepRollouts?.toFixed(1)} rollouts in ${sweep.sweepSeconds!.toFixed(0)} s. A fresh one-target run costs sweep + fit + held-out.`);
+    const sweeps = sweepLines(input.schedules);
+    if (sweeps.length > 0) {
+      out.push(`${sweeps.length === 1 ? "Shared sweep" : "Sweeps, one per run, shared by its targets"}: ${sweeps.join("; ")}. A fresh one-target run costs sweep + fit + held-out.`);
       out.push("");
     }
     out.push(input.schedules.map((s) => `- target ${s.file.target}: [${s.path}](${s.path}), plot [${s.path.replace(/\.json$/, ".svg")}](${s.path.replace(/\.json$/, ".svg")})`).join("\n"));
