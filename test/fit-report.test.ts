@@ -59,6 +59,8 @@ describe("renderReport", () => {
     });
     expect(split).toContain("| 3 | sa | 6 (4 iterations, 2 full-length) |");
     expect(split).toContain("| 3 | optimize | 6 (4 evaluations) |");
+    // one run: one sweep, no target list
+    expect(md).toContain("Shared sweep: 7.0 rollouts in 60 s. A fresh one-target run costs sweep + fit + held-out.");
     // files refitted in a later run carry their own sweep: each is named with its targets
     const at = (target: number) => parseSchedule({ ...raw("sa", 0.1), target });
     const twoRuns = renderReport({
