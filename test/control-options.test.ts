@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  MAX_GAIN,
+  TEMPERATURE_BOUNDS,
+  checkTarget,
   DEFAULT_GAIN,
   DEFAULT_T_MAX,
   DEFAULT_T_MIN,
@@ -11,6 +14,7 @@ import {
 import { createExactController } from "../src/control/exact.js";
 import { createFixedController } from "../src/control/fixed.js";
 import { createMarginalController } from "../src/control/marginal.js";
+import { OptionError } from "../src/sampling/option-error.js";
 import { createStep } from "../src/sampling/step.js";
 
 describe("controller options", () => {
@@ -19,18 +23,33 @@ describe("controller options", () => {
   });
 
   it.each([
-    [{ target: -1 }, /^target/],
-    [{ target: Number.NaN }, /^target/],
-    [{ target: 3, gain: -0.1 }, /^gain/],
-    [{ target: 3, gain: Infinity }, /^gain/],
-    [{ target: 3, tMin: 0 }, /^t_min must be finite and > 0/],
-    [{ target: 3, tMin: 2, tMax: 1 }, /^t_max must be finite and >= t_min/],
-    [{ target: 3, tMax: Infinity }, /^t_max/],
-    [{ target: 3, warmup: 1.5 }, /^warmup/],
-    [{ target: 3, warmup: -1 }, /^warmup/],
-  ])("reject %o", (options, message) => {
-    expect(() => resolveControllerOptions(options)).toThrow(RangeError);
+    [{ target: -1 }, "target", /^target/],
+    [{ target: Number.NaN }, "target", /^target/],
+    [{ target: 8.4, vocabSize: 4096 }, "target", /^target must be in \[0, ln V = 8\.318\]/],
+    [{ target: 3, gain: -0.1 }, "gain", /^gain/],
+    [{ target: 3, gain: Infinity }, "gain", /^gain/],
+    [{ target: 3, gain: MAX_GAIN * 1.01 }, "gain", /^gain must be finite and in \[0, 2\]/],
+    [{ target: 3, tMin: 0 }, "tMin", /^t_min must be finite and in \[0\.001, 100\]/],
+    [{ target: 3, tMin: 2, tMax: 1 }, "tMax", /^t_max must be finite and in \[t_min, 100\]/],
+    [{ target: 3, tMax: Infinity }, "tMax", /^t_max/],
+    [{ target: 3, tMax: 3e38 }, "tMax", /^t_max/],
+    [{ target: 3, warmup: 1.5 }, "warmup", /^warmup/],
+    [{ target: 3, warmup: -1 }, "warmup", /^warmup/],
+  ])("reject %o, naming %s", (options, option, message) => {
     expect(() => resolveControllerOptions(options)).toThrow(message);
+    try {
+      resolveControllerOptions(options);
+    } catch (e) {
+      expect(e).toBeInstanceOf(OptionError);
+      expect(e).toBeInstanceOf(RangeError);
+      expect((e as OptionError).option).toBe(option);
+    }
+  });
+
+  it("accept the ends of every range", () => {
+    const [lo, hi] = TEMPERATURE_BOUNDS;
+    expect(resolveControllerOptions({ target: Math.log(4096), vocabSize: 4096, gain: MAX_GAIN, tMin: lo, tMax: hi })).toMatchObject({ gain: MAX_GAIN, tMin: lo, tMax: hi });
+    expect(checkTarget(0, 4096)).toBe(0);
   });
 
   it("check t_init against the range, defaulting to 1 clamped into it", () => {

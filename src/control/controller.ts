@@ -6,8 +6,19 @@
  * and moves per-row state. Control acts on log T: entropy rises monotonically with T and roughly
  * linearly in log T, so an error in nats maps to a multiplicative step in T.
  */
+import { maxEntropy } from "../sampling/entropy.js";
+import { OptionError, checkFiniteIn } from "../sampling/option-error.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
+
+/** A controller's switch to another mid-generation (see fallback.ts), as the response reports it. */
+export interface Handover {
+  /** Position of the last token the first controller chose. */
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
 
 export interface Controller extends Sampler {
   /**
@@ -15,12 +26,16 @@ export interface Controller extends Sampler {
    * t_max; 0 after any step with every row inside. A long run means the target is out of reach.
    */
   readonly saturation: number;
+  /** Set once this controller has handed the rows over to another one; never for most. */
+  readonly handover?: Handover;
 }
 
 /** Options shared by the feedback controllers. */
 export interface ControllerOptions {
   /** Entropy target, nats (≥ 0; at most log V is reachable). */
   target: number;
+  /** The model's vocabulary size; when given, `target` must be at most ln V. */
+  vocabSize?: number;
   /**
    * Change of log T per nat of entropy error per accepted step; default 0.1. The loop gain is
    * gain · dH/dlog T, which is 1–3 nats on typical LM distributions, so 0.1 settles in about
@@ -53,20 +68,36 @@ export interface TemperatureRange {
   tMax: number;
 }
 
-export type ResolvedControllerOptions = Required<ControllerOptions>;
+export type ResolvedControllerOptions = Required<Omit<ControllerOptions, "vocabSize">>;
 
 export const DEFAULT_GAIN = 0.1;
 export const DEFAULT_T_MIN = 0.05;
 export const DEFAULT_T_MAX = 4;
+/**
+ * Bounds on what a request may set. Below 0.001 sampling is greedy in effect and above 100 an
+ * LM's distribution is uniform in effect (and z / T stays well inside float32). A gain of 1
+ * already diverges on the default model (see `gain`), so 2 bounds experiments, not use.
+ */
+export const TEMPERATURE_BOUNDS = [0.001, 100] as const;
+export const MAX_GAIN = 2;
+/** Entropy target in [0, ln V] nats: the one check every mode's target goes through. */
+export function checkTarget(target: number, vocabSize?: number): number {
+  const max = maxEntropy(vocabSize);
+  if (!(Number.isFinite(target) && target >= 0 && target <= max)) {
+    throw new OptionError("target", `target must be in [0, ${vocabSize === undefined ? "" : "ln V = "}${max.toFixed(3)}] nats, got ${target}`);
+  }
+  return target;
+}
 
-/** Options with defaults filled in; a RangeError names the first option out of its domain. */
+/** Options with defaults filled in; an OptionError names the first option out of its domain. */
 export function resolveControllerOptions(options: ControllerOptions): ResolvedControllerOptions {
-  const { target, gain = DEFAULT_GAIN, tMin = DEFAULT_T_MIN, tMax = DEFAULT_T_MAX, warmup = 0 } = options;
-  if (!(target >= 0) || !Number.isFinite(target)) throw new RangeError(`target must be finite and >= 0, got ${target}`);
-  if (!(gain >= 0) || !Number.isFinite(gain)) throw new RangeError(`gain must be finite and >= 0, got ${gain}`);
-  if (!(tMin > 0) || !Number.isFinite(tMin)) throw new RangeError(`t_min must be finite and > 0, got ${tMin}`);
-  if (!(tMax >= tMin) || !Number.isFinite(tMax)) throw new RangeError(`t_max must be finite and >= t_min, got ${tMax}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warmup must be a non-negative integer, got ${warmup}`);
+  const { target, vocabSize, gain = DEFAULT_GAIN, tMin = DEFAULT_T_MIN, tMax = DEFAULT_T_MAX, warmup = 0 } = options;
+  checkTarget(target, vocabSize);
+  checkFiniteIn("gain", "gain", gain, 0, MAX_GAIN);
+  const [lo, hi] = TEMPERATURE_BOUNDS;
+  checkFiniteIn("tMin", "t_min", tMin, lo, hi);
+  if (!(Number.isFinite(tMax) && tMax >= tMin && tMax <= hi)) throw new OptionError("tMax", `t_max must be finite and in [t_min, ${hi}] = [${tMin}, ${hi}], got ${tMax}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new OptionError("warmup", `warmup must be a non-negative integer, got ${warmup}`);
   return { target, gain, tMin, tMax, warmup };
 }
 
@@ -74,7 +105,7 @@ export function resolveControllerOptions(options: ControllerOptions): ResolvedCo
 export function resolveInitialTemperature(tInit: number | undefined, range: TemperatureRange): number {
   if (tInit === undefined) return clampTemperature(1, range);
   if (!(tInit >= range.tMin && tInit <= range.tMax)) {
-    throw new RangeError(`t_init must be in [t_min, t_max] = [${range.tMin}, ${range.tMax}], got ${tInit}`);
+    throw new OptionError("tInit", `t_init must be in [t_min, t_max] = [${range.tMin}, ${range.tMax}], got ${tInit}`);
   }
   return tInit;
 }

@@ -52,3 +52,11 @@ export function entropyOfProbs(p: Float32Array, logSumExp?: number, scores?: Flo
   for (let i = 0; i < p.length; i++) if (p[i]! > 0) h -= p[i]! * Math.log(p[i]!);
   return h;
 }
+
+/** Bound on an entropy option when no vocabulary is known, nats: far above any real ln V. */
+export const MAX_NATS = 32;
+
+/** The largest entropy a distribution over `vocabSize` tokens can have (ln V), nats; MAX_NATS without one. */
+export function maxEntropy(vocabSize: number | undefined): number {
+  return vocabSize === undefined ? MAX_NATS : Math.log(vocabSize);
+}

@@ -5,12 +5,13 @@
  * p_i ≥ minP · p_max is s_i ≥ s_max + log(minP) in scores, so the filter needs no softmax. The
  * most likely token always passes.
  */
+import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
 import { type Step, rowOf } from "./step.js";
 
 /** Min-p filter; `minP` in [0, 1], 0 keeps everything (leave it out of the chain). */
 export function createMinP(minP: number): Sampler {
-  if (!(minP >= 0 && minP <= 1)) throw new RangeError(`min_p must be in [0, 1], got ${minP}`);
+  if (!(minP >= 0 && minP <= 1)) throw new OptionError("minP", `min_p must be in [0, 1], got ${minP}`);
   const logMinP = Math.log(minP);
   return {
     name: "min-p",

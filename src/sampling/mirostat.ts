@@ -8,6 +8,8 @@
  * bits: tau_nats = tau_bits · ln 2), so tau is directly comparable with the entropy targets.
  * Placed first in a chain: it writes scores = logits / T itself.
  */
+import { maxEntropy } from "./entropy.js";
+import { OptionError } from "./option-error.js";
 import { logSumExp } from "./softmax.js";
 import type { Sampler } from "./sampler.js";
 import { type Step, rowOf } from "./step.js";
@@ -21,6 +23,8 @@ export interface MirostatOptions {
   eta?: number;
   /** Temperature applied before truncation; default 1 (the model's own distribution). */
   temperature?: number;
+  /** The model's vocabulary size; when given, `tau` must be at most ln V (no larger mean surprise is reachable). */
+  vocabSize?: number;
 }
 
 /**
@@ -28,11 +32,12 @@ export interface MirostatOptions {
  * the entropy of the truncated, renormalised distribution — what the draw will sample from if no
  * filter follows — rather than mu, because mu is a surprise ceiling, not an entropy.
  */
-export function createMirostat({ tau, eta = 0.1, temperature = 1 }: MirostatOptions): Sampler {
-  if (!(tau > 0) || !Number.isFinite(tau)) throw new RangeError(`tau must be finite and > 0, got ${tau}`);
-  if (!(eta > 0) || !Number.isFinite(eta)) throw new RangeError(`eta must be finite and > 0, got ${eta}`);
+export function createMirostat({ tau, eta = 0.1, temperature = 1, vocabSize }: MirostatOptions): Sampler {
+  const maxTau = maxEntropy(vocabSize);
+  if (!(tau > 0 && tau <= maxTau)) throw new OptionError("tau", `tau must be in (0, ${maxTau.toFixed(3)}] nats${vocabSize === undefined ? "" : " (ln V)"}, got ${tau}`);
+  if (!(eta > 0 && eta <= 1)) throw new OptionError("eta", `eta must be in (0, 1], got ${eta}`);
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(`temperature must be finite and > 0, got ${temperature}`);
+    throw new OptionError("temperature", `temperature must be finite and > 0, got ${temperature}`);
   }
   const mu: number[] = [];
   return {

@@ -4,6 +4,7 @@
  * Scores are logits / T (Ackley, Hinton & Sejnowski 1985, the Boltzmann temperature): T < 1
  * sharpens, T > 1 flattens, and entropy rises monotonically with T.
  */
+import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
 import { type Step, rowOf } from "./step.js";
 
@@ -22,7 +23,7 @@ export function scaleRowInto(step: Step, b: number, temperature: number): void {
 /** Fixed temperature for every active row; `temperature` must be finite and > 0. */
 export function createTemperature(temperature: number): Sampler {
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(`temperature must be finite and > 0, got ${temperature}`);
+    throw new OptionError("temperature", `temperature must be finite and > 0, got ${temperature}`);
   }
   return {
     name: "temperature",

@@ -5,13 +5,14 @@
  * Exactly k tokens survive: ties at the k-th score are broken toward the lower token id, so the
  * result does not depend on the order a sort happens to leave them in.
  */
+import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
 import { kthLargestInPlace } from "./select.js";
 import { type Step, rowOf } from "./step.js";
 
 /** Top-k filter; `k` is a non-negative integer, 0 keeps everything (leave it out of the chain). */
 export function createTopK(k: number): Sampler {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`top_k must be a non-negative integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 0) throw new OptionError("topK", `top_k must be a non-negative integer, got ${k}`);
   // Scratch for quickselect, reused across steps; it carries no state between calls.
   let scratch = new Float32Array(0);
   return {

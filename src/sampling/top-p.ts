@@ -7,13 +7,14 @@
  * nucleus only if the mass from rank j on exceeds 1 − p, and at most V tokens each ≤ p_(j) carry
  * it, so p_(j) > (1 − p)/V. Only tokens above that bound are sorted — usually a handful.
  */
+import { OptionError } from "./option-error.js";
 import { logSumExp } from "./softmax.js";
 import type { Sampler } from "./sampler.js";
 import { type Step, rowOf } from "./step.js";
 
 /** Nucleus filter; `p` in (0, 1], 1 keeps everything (leave it out of the chain). */
 export function createTopP(p: number): Sampler {
-  if (!(p > 0 && p <= 1)) throw new RangeError(`top_p must be in (0, 1], got ${p}`);
+  if (!(p > 0 && p <= 1)) throw new OptionError("topP", `top_p must be in (0, 1], got ${p}`);
   // Candidate indices, reused across steps; no state between calls.
   let candidates = new Int32Array(0);
   return {
