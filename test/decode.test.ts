@@ -2,7 +2,10 @@ import { describe, expect, test } from "vitest";
 import type { CalibrationFile } from "../src/control/schedule-schema.js";
 import { createScheduleSet } from "../src/control/schedule.js";
 import { generate, type GenerateEvent, type TokenEvent } from "../src/decode/generate.js";
-import { MODES, PlanError, planControl, type Catalog, type EntropyParams } from "../src/decode/plan.js";
+import { MODES, planControl, type Catalog, type EntropyParams } from "../src/decode/plan.js";
+import { decodeSteps } from "../src/decode/kernel.js";
+import { createFixedController } from "../src/control/fixed.js";
+import { OptionError } from "../src/sampling/option-error.js";
 import type { Model } from "../src/model/model.js";
 import { createRng } from "../src/sampling/rng.js";
 import { logitStats } from "../src/sampling/logit-stats.js";
@@ -24,7 +27,6 @@ async function run(model: Model, p: EntropyParams, opts: { n?: number; tokens?: 
     rng: createRng(opts.seed ?? 7),
     ...(opts.stop ? { stop: opts.stop } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(plan.fallback ? { fallback: plan.fallback } : {}),
   })) {
     events.push(e);
   }
@@ -37,27 +39,14 @@ async function run(model: Model, p: EntropyParams, opts: { n?: number; tokens?: 
  * fitter replaces it with a fitted one): logit std vs exact entropy, binned and made monotone.
  */
 async function provisionalCalibration(model: Model): Promise<CalibrationFile> {
-  const ids = model.tokenizer.encode(PROMPT);
-  let { logits, cache } = await model.lm.prefill(ids, 8);
   const V = model.spec.vocabSize;
   const pairs: [number, number][] = [];
-  const rng = createRng(3);
-  for (let t = 0; t < 48; t++) {
-    const next = new Int32Array(8);
+  const steps = decodeSteps(model.lm, { promptIds: model.tokenizer.encode(PROMPT), rows: 8, maxTokens: 48, policy: createFixedController(1), rng: createRng(3) });
+  for await (const step of steps) {
     for (let b = 0; b < 8; b++) {
-      const z = logits.subarray(b * V, (b + 1) * V);
+      const z = step.logits.subarray(b * V, (b + 1) * V);
       pairs.push([logitStats(z).std, entropyOf(z, 1)]);
-      // draw at T=1 by inverse CDF
-      let m = -Infinity;
-      for (const v of z) m = Math.max(m, v);
-      let s = 0;
-      for (const v of z) s += Math.exp(v - m);
-      let u = rng.next() * s;
-      let i = 0;
-      for (; i < V - 1; i++) if ((u -= Math.exp(z[i]! - m)) <= 0) break;
-      next[b] = i;
     }
-    ({ logits, cache } = await model.lm.step(next, cache));
   }
   pairs.sort((a, b) => a[0] - b[0]);
   const x: number[] = [];
@@ -193,17 +182,21 @@ describe("plan", () => {
         planControl(p, c);
         expect.unreachable();
       } catch (e) {
-        expect(e).toBeInstanceOf(PlanError);
-        expect((e as PlanError).param).toBe(param);
+        expect(e).toBeInstanceOf(OptionError);
+        expect((e as OptionError).option).toBe(param);
         expect((e as Error).message).toMatch(msg);
       }
     };
-    fails({ mode: "exact" }, ctx(), "entropy.target", /required/);
-    fails({ mode: "exact", target: 9 }, ctx(), "entropy.target", /ln V/);
-    fails({ mode: "marginal", target: 3 }, ctx(), "n", /at least 2/);
-    fails({ mode: "schedule", target: 3 }, ctx(), "entropy.mode", /no fitted schedules/);
-    fails({ mode: "schedule", target: 6 }, ctx({ schedules: provisionalSchedules }), "entropy.target", /\[2, 5\]/);
-    fails({ mode: "mirostat" }, ctx(), "entropy.tau", /tau/);
-    fails({ mode: "exact", target: 3, tMin: -1 }, ctx(), "entropy.t_min", /t_min/);
+    fails({ mode: "exact" }, ctx(), "target", /required/);
+    fails({ mode: "exact", target: 9 }, ctx(), "target", /ln V/);
+    fails({ mode: "marginal", target: 3 }, ctx(), "rows", /at least 2/);
+    fails({ mode: "schedule", target: 3 }, ctx(), "mode", /no fitted schedules/);
+    fails({ mode: "schedule", target: 6 }, ctx({ schedules: provisionalSchedules }), "target", /\[2, 5\]/);
+    fails({ mode: "mirostat" }, ctx(), "tau", /tau/);
+    fails({ mode: "mirostat", tau: 9 }, ctx(), "tau", /ln V/);
+    fails({ mode: "mirostat", tau: 2, eta: 0 }, ctx(), "eta", /eta/);
+    fails({ mode: "exact", target: 3, tMin: -1 }, ctx(), "tMin", /t_min/);
+    fails({ mode: "exact", target: 3, tMax: 3e38 }, ctx(), "tMax", /t_max/);
+    fails({ mode: "proxy", target: 3, gain: 50 }, ctx(), "gain", /gain/);
   });
 });

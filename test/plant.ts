@@ -1,17 +1,18 @@
 /**
  * Plant — a seeded synthetic "model" for controller tests, and a loop that drives a controller
- * against it the way the decode loop will (apply the chain, then accept what was drawn).
+ * against it through the decode kernel's token sampler (apply the chain, draw, accept), so the
+ * controllers are tested in the order the API runs them.
  *
  * Row b's logits at step t are s(t) · g, with g fresh standard Gaussians per row and step. As
  * s(t) grows the distribution at fixed T sharpens, so a fixed temperature lets entropy collapse;
  * a controller must raise T in step with s(t) to hold its target.
  */
+import { createTokenSampler } from "../src/decode/kernel.js";
 import { createChain } from "../src/sampling/chain.js";
-import { createDraw } from "../src/sampling/draw.js";
 import { marginalEntropy } from "../src/sampling/marginal.js";
 import { type Rng, createRng } from "../src/sampling/rng.js";
 import type { Sampler } from "../src/sampling/sampler.js";
-import { type Step, createStep } from "../src/sampling/step.js";
+import type { Step } from "../src/sampling/step.js";
 
 /** Fills `out` with standard normal draws (Box–Muller). */
 export function fillGaussian(rng: Rng, out: Float32Array): Float32Array {
@@ -56,15 +57,13 @@ export interface PlantOptions {
 export function drive(controller: Sampler, options: PlantOptions): Trace {
   const { rows, vocab, steps, seed, scale = ramp, filters = [], observe } = options;
   const logitRng = createRng(seed);
-  const chain = createChain([controller, ...filters, createDraw(createRng(seed + 1))]);
+  const sampler = createTokenSampler(rows, vocab, createChain([controller, ...filters]), createRng(seed + 1));
   const trace: Trace = { entropy: [], marginal: [], temperature: [], estimate: [], surprise: [] };
   for (let t = 0; t < steps; t++) {
     const logits = fillGaussian(logitRng, new Float32Array(rows * vocab));
     const s = scale(t);
     for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! * s;
-    const step = createStep(logits, rows, vocab, t);
-    chain.apply(step);
-    chain.accept?.(step.tokens, step);
+    const step = sampler.next(logits, t);
     observe?.(step);
     trace.entropy.push([...step.entropy]);
     trace.marginal.push(marginalEntropy(step.probs, rows, vocab));

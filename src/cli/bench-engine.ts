@@ -8,8 +8,11 @@
 import type { Catalog } from "../control/catalog.js";
 import type { Controller } from "../control/controller.js";
 import type { CalibrationFile } from "../control/schedule-schema.js";
+import { createFixedController } from "../control/fixed.js";
 import { generate } from "../decode/generate.js";
+import { decodeSteps } from "../decode/kernel.js";
 import { planControl, type EntropyParams } from "../decode/plan.js";
+import type { CausalLM } from "../model/causal-lm.js";
 import type { ModelSpec } from "../model/config.js";
 import type { Model } from "../model/model.js";
 import type { OrtModule, OrtSession, OrtTensor } from "../model/ort.js";
@@ -156,19 +159,38 @@ export async function benchLoopOverhead(model: Model, catalog: Catalog, raw: Raw
   return out;
 }
 
-/** Logits of a real decode (fixed T = 1 draws), one [rows × V] array per position. */
-async function recordLogits(model: Model, rows: number, w: Workload): Promise<Float32Array[]> {
-  const V = model.spec.vocabSize;
-  const draw = createDraw(createRng(w.seed));
-  let { logits, cache } = await model.lm.prefill(w.promptIds, rows);
-  const recorded: Float32Array[] = [];
-  for (let t = 0; t < w.tokens; t++) {
-    recorded.push(logits.slice());
-    const step = createStep(logits, rows, V, t);
-    draw.apply(step);
-    if (t < w.tokens - 1) ({ logits, cache } = await model.lm.step(step.tokens, cache));
-  }
-  return recorded;
+/**
+ * `lm` with the time spent in `step` added up, so a decode through the kernel reports the model's
+ * share of it without a second loop.
+ */
+function timedSteps(lm: CausalLM): { lm: CausalLM; readonly ms: number; readonly steps: number } {
+  let ms = 0;
+  let steps = 0;
+  const step: CausalLM["step"] = async (tokens, cache) => {
+    const started = performance.now();
+    const out = await lm.step(tokens, cache);
+    ms += performance.now() - started;
+    steps++;
+    return out;
+  };
+  return {
+    lm: { ...lm, prefill: lm.prefill.bind(lm), step },
+    get ms() {
+      return ms;
+    },
+    get steps() {
+      return steps;
+    },
+  };
+}
+
+/** A decode through the kernel at fixed T = 1: the logits of every position, and ms per model step. */
+async function recordDecode(model: Model, rows: number, w: Workload): Promise<{ logits: Float32Array[]; msPerStep: number }> {
+  const timed = timedSteps(model.lm);
+  const logits: Float32Array[] = [];
+  const steps = decodeSteps(timed.lm, { promptIds: w.promptIds, rows, maxTokens: w.tokens, policy: createFixedController(1), rng: createRng(w.seed) });
+  for await (const step of steps) logits.push(step.logits.slice());
+  return { logits, msPerStep: timed.ms / timed.steps };
 }
 
 /** Milliseconds per token in the controller's apply and accept (the draw between them untimed). */
@@ -189,25 +211,16 @@ function timeController(controller: Controller, recorded: readonly Float32Array[
   return spent / recorded.length;
 }
 
-/** Milliseconds per model step (CausalLM.step), over `tokens − 1` steps after a prefill. */
-async function timeModelStep(model: Model, rows: number, w: Workload): Promise<number> {
-  let { cache } = await model.lm.prefill(w.promptIds, rows);
-  const feed = new Int32Array(rows).fill(w.promptIds[0]!);
-  const started = performance.now();
-  for (let t = 1; t < w.tokens; t++) ({ cache } = await model.lm.step(feed, cache));
-  return (performance.now() - started) / (w.tokens - 1);
-}
-
 /** Controller time per token / one model step, for the controllers that cost more than a scale. */
 export async function benchControllerCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
   const V = model.spec.vocabSize;
   const out: Measurement[] = [];
   for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "marginal"].includes(m.name))) {
-    const recorded = await recordLogits(model, mode.rows, w);
+    const recorded = (await recordDecode(model, mode.rows, w)).logits;
     const ctx = { temperature: 1, rows: mode.rows, vocabSize: V, catalog };
     const [ctrl, step] = await interleave(w.rounds, [
       async () => timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed),
-      () => timeModelStep(model, mode.rows, w),
+      async () => (await recordDecode(model, mode.rows, w)).msPerStep,
     ]);
     out.push(
       measure(

@@ -1,43 +1,34 @@
 /**
- * The decode loop: model step → controller picks T → filters → draw → accept → telemetry → stop.
+ * Generate — a request's decode as events: the kernel's steps (kernel.ts) turned into text, stop
+ * strings, end-of-sequence, finish reasons, telemetry and the policy's handover.
  *
  * One call decodes `rows` continuations of one prompt as a batch. Everything it mutates is local
- * to the call (cache, rng, samplers, text streams); the model is shared and read-only. Between
- * tokens it yields to the event loop and then checks the AbortSignal, so a closed client stops
- * decoding within one token and other requests to the same isolate are served meanwhile.
+ * to the call (text streams, stop matchers, the kernel's cache and rng); the model is shared and
+ * read-only. A row ends at a stop string, an end-of-sequence token or `maxTokens`; the signal
+ * stops the whole batch within one token.
  */
 import type { Controller } from "../control/controller.js";
 import { createChain } from "../sampling/chain.js";
-import { createDraw } from "../sampling/draw.js";
 import { marginalEntropy } from "../sampling/marginal.js";
 import type { Rng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
-import { createStep, type Step } from "../sampling/step.js";
 import type { Model } from "../model/model.js";
 import { createTextStream } from "../model/tokenizer.js";
+import { decodeSteps } from "./kernel.js";
 import { createStopMatcher } from "./stop-strings.js";
-import { yieldToEventLoop } from "./yield.js";
-
-export interface Fallback {
-  /** Switch after this many consecutive saturated steps. */
-  readonly afterSaturatedSteps: number;
-  /** Mode name reported to the caller, e.g. "schedule". */
-  readonly mode: string;
-  create(): Controller;
-}
 
 export interface GenerateOptions {
   readonly promptIds: readonly number[];
   readonly rows: number;
   readonly maxTokens: number;
+  /** The plan's controller: the whole entropy policy, fallback included. */
   readonly controller: Controller;
-  /** Filters applied after the controller (top-k, top-p, min-p); may be empty. */
+  /** Samplers applied after the controller (the mode's own, then top-k, top-p, min-p); may be empty. */
   readonly filters: readonly Sampler[];
   readonly rng: Rng;
   readonly stop?: readonly string[];
   /** Alternatives to report per token (OpenAI `top_logprobs`), 0 for none. */
   readonly topLogprobs?: number;
-  readonly fallback?: Fallback;
   /** Measure the batch's marginal entropy at every position (B·V additions and V logs per token). */
   readonly marginal?: boolean;
   readonly signal?: AbortSignal;
@@ -96,34 +87,30 @@ function topOf(probs: Float32Array, k: number): { tokenId: number; logprob: numb
 }
 
 export async function* generate(model: Model, opts: GenerateOptions): AsyncGenerator<GenerateEvent> {
-  const { rows, maxTokens } = opts;
+  const { rows, maxTokens, controller } = opts;
   const V = model.spec.vocabSize;
-  if (opts.promptIds.length + maxTokens > model.spec.maxPositions) {
-    throw new RangeError(`prompt (${opts.promptIds.length} tokens) + max_tokens (${maxTokens}) exceeds the model's ${model.spec.maxPositions} positions`);
-  }
   const eos = new Set(model.spec.eosTokenIds);
-  const draw = createDraw(opts.rng);
-  let controller = opts.controller;
-  let chain = createChain([controller, ...opts.filters, draw]);
   const streams = Array.from({ length: rows }, () => createTextStream(model.tokenizer));
   const stops = Array.from({ length: rows }, () => createStopMatcher(opts.stop ?? []));
-  const active = new Uint8Array(rows).fill(1);
-  const feed = new Int32Array(rows);
   const k = Math.min(opts.topLogprobs ?? 0, V);
+  let handedOver = false;
 
-  if (opts.signal?.aborted) return;
-  let { logits, cache } = await model.lm.prefill(opts.promptIds, rows);
-  let step: Step | undefined;
-  for (let t = 0; t < maxTokens; t++) {
-    step = createStep(logits, rows, V, t, active, step);
-    chain.apply(step);
-    chain.accept?.(step.tokens, step);
+  const steps = decodeSteps(model.lm, {
+    promptIds: opts.promptIds,
+    rows,
+    maxTokens,
+    policy: createChain([controller, ...opts.filters]),
+    rng: opts.rng,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  for await (const step of steps) {
+    const t = step.position;
+    const active = step.active;
     // Before the rows that finish at this token are marked inactive: they were drawn here too.
     const marginal = opts.marginal ? marginalEntropy(step.probs, rows, V, active) : Number.NaN;
     for (let b = 0; b < rows; b++) {
       if (!active[b]) continue;
       const tokenId = step.tokens[b]!;
-      feed[b] = tokenId;
       const { text: shown, stopped } = stops[b]!.push(streams[b]!.push(tokenId));
       let text = shown;
       let finishReason: FinishReason | undefined;
@@ -149,15 +136,10 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
       };
       yield event;
     }
-    if (opts.fallback && controller.saturation >= opts.fallback.afterSaturatedSteps) {
-      const from = controller.name;
-      controller = opts.fallback.create();
-      chain = createChain([controller, ...opts.filters, draw]);
-      yield { type: "fallback", index: t, from, to: opts.fallback.mode, reason: `${from} controller saturated at a temperature clamp for ${opts.fallback.afterSaturatedSteps} tokens` };
+    const handover = controller.handover;
+    if (handover && !handedOver) {
+      handedOver = true;
+      yield { type: "fallback", ...handover };
     }
-    if (!active.some((a) => a === 1) || t === maxTokens - 1) return;
-    await yieldToEventLoop();
-    if (opts.signal?.aborted) return;
-    ({ logits, cache } = await model.lm.step(feed, cache));
   }
 }

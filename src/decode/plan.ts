@@ -5,20 +5,23 @@
  * Degradation is explicit, never silent: `proxy` without a calibration for the loaded model runs
  * the fitted schedule for the target, and without schedules the `exact` reference (both need
  * nothing the model lacks); a proxy controller pinned at a clamp hands over to the schedule
- * mid-generation (see generate.ts). Every substitution is reported back with its reason.
+ * mid-generation (a fallback controller, see control/fallback.ts). Every substitution is reported
+ * back with its reason. The plan is everything a loop needs: whoever decodes with it (the API,
+ * the evaluation, the benchmarks) runs the same policy.
  */
 import type { Catalog } from "../control/catalog.js";
-import type { Controller } from "../control/controller.js";
+import { checkTarget, type Controller } from "../control/controller.js";
 import { createExactController } from "../control/exact.js";
+import { createFallbackController } from "../control/fallback.js";
 import { createFixedController } from "../control/fixed.js";
 import { createMarginalController } from "../control/marginal.js";
 import { createProxyController } from "../control/proxy.js";
 import { offsetFromTable } from "../control/calibration.js";
 import { OutOfRangeError, createScheduleController, targetRange, type ScheduleSet } from "../control/schedule.js";
 import { createMirostat } from "../sampling/mirostat.js";
+import { OptionError } from "../sampling/option-error.js";
 import type { Sampler } from "../sampling/sampler.js";
 import { createTopK } from "../sampling/top-k.js";
-import type { Fallback } from "./generate.js";
 
 export type { Catalog };
 
@@ -49,10 +52,10 @@ export interface ControlContext {
 }
 
 export interface ControlPlan {
+  /** The whole entropy policy, including any handover to a fallback (`controller.handover`). */
   readonly controller: Controller;
-  /** Samplers the mode itself needs after the controller (greedy's top-1, mirostat's truncation). */
+  /** Samplers the mode itself needs after the controller (greedy's top-1). */
   readonly samplers: readonly Sampler[];
-  readonly fallback?: Fallback;
   readonly requestedMode: Mode;
   /** The mode that runs from the first token. */
   readonly mode: Mode;
@@ -60,28 +63,13 @@ export interface ControlPlan {
   readonly notice?: { readonly reason: string };
 }
 
-/** A request whose entropy settings cannot run; `param` names the field (OpenAI error shape). */
-export class PlanError extends Error {
-  override readonly name = "PlanError";
-  readonly status = 400;
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Consecutive clamped tokens after which a proxy generation switches to its schedule. */
 export const SATURATION_FALLBACK_STEPS = 16;
 
+/** The target a mode needs: present, and in [0, ln V] (checkTarget, the one range check). */
 function requireTarget(p: EntropyParams, vocabSize: number): number {
-  if (p.target === undefined) throw new PlanError("entropy.target", `entropy.target (nats) is required for mode ${p.mode}`);
-  const max = Math.log(vocabSize);
-  if (!(p.target >= 0 && p.target <= max)) {
-    throw new PlanError("entropy.target", `entropy.target must be in [0, ln V = ${max.toFixed(3)}] nats, got ${p.target}`);
-  }
-  return p.target;
+  if (p.target === undefined) throw new OptionError("target", `entropy.target (nats) is required for mode ${p.mode}`);
+  return checkTarget(p.target, vocabSize);
 }
 
 function scheduleFor(schedules: ScheduleSet | undefined, target: number): Controller | undefined {
@@ -99,72 +87,64 @@ function neverSaturates(name: string, sampler: Sampler): Controller {
   return { ...sampler, name, saturation: 0, apply: (s) => sampler.apply(s) };
 }
 
-/** Build the plan; throws PlanError naming the field when the request cannot run. */
+/** Build the plan; throws an OptionError naming the option when the request cannot run. */
 export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan {
   const base = { requestedMode: p.mode, samplers: [] as Sampler[] };
-  const bounds = { gain: p.gain, tMin: p.tMin, tMax: p.tMax };
   const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-  try {
-    switch (p.mode) {
-      case "fixed":
-        if (ctx.temperature === 0) return { ...base, mode: "fixed", controller: createFixedController(1), samplers: [createTopK(1)] };
-        return { ...base, mode: "fixed", controller: createFixedController(ctx.temperature) };
-      case "exact":
-        return { ...base, mode: "exact", controller: createExactController({ target: requireTarget(p, ctx.vocabSize), ...defined(bounds) }) };
-      case "marginal":
-        if (ctx.rows < 2) throw new PlanError("n", "mode marginal estimates entropy across the batch: n must be at least 2");
-        return { ...base, mode: "marginal", controller: createMarginalController({ target: requireTarget(p, ctx.vocabSize), ...defined(bounds) }) };
-      case "mirostat": {
-        const tau = p.tau ?? p.target;
-        if (tau === undefined) throw new PlanError("entropy.tau", "mode mirostat needs entropy.tau (or entropy.target), nats");
-        const mirostat = createMirostat(defined({ tau, eta: p.eta }));
-        return { ...base, mode: "mirostat", controller: neverSaturates("mirostat", mirostat) };
-      }
-      case "schedule": {
-        const target = requireTarget(p, ctx.vocabSize);
-        const schedules = ctx.catalog.schedules;
-        if (!schedules) throw new PlanError("entropy.mode", "mode schedule: no fitted schedules exist for this model");
-        try {
-          return { ...base, mode: "schedule", controller: createScheduleController(schedules, target) };
-        } catch (e) {
-          if (e instanceof OutOfRangeError) {
-            throw new PlanError("entropy.target", `entropy.target ${target} is outside the fitted schedule range [${e.range[0]}, ${e.range[1]}] nats`);
-          }
-          throw e;
+  const bounds = defined({ gain: p.gain, tMin: p.tMin, tMax: p.tMax, vocabSize: ctx.vocabSize });
+  switch (p.mode) {
+    case "fixed":
+      if (ctx.temperature === 0) return { ...base, mode: "fixed", controller: createFixedController(1), samplers: [createTopK(1)] };
+      return { ...base, mode: "fixed", controller: createFixedController(ctx.temperature) };
+    case "exact":
+      return { ...base, mode: "exact", controller: createExactController({ target: requireTarget(p, ctx.vocabSize), ...bounds }) };
+    case "marginal":
+      if (ctx.rows < 2) throw new OptionError("rows", "mode marginal estimates entropy across the batch: n must be at least 2");
+      return { ...base, mode: "marginal", controller: createMarginalController({ target: requireTarget(p, ctx.vocabSize), ...bounds }) };
+    case "mirostat": {
+      const tau = p.tau ?? p.target;
+      if (tau === undefined) throw new OptionError("tau", "mode mirostat needs entropy.tau (or entropy.target), nats");
+      const mirostat = createMirostat(defined({ tau, eta: p.eta, vocabSize: ctx.vocabSize }));
+      return { ...base, mode: "mirostat", controller: neverSaturates("mirostat", mirostat) };
+    }
+    case "schedule": {
+      const target = requireTarget(p, ctx.vocabSize);
+      const schedules = ctx.catalog.schedules;
+      if (!schedules) throw new OptionError("mode", "mode schedule: no fitted schedules exist for this model");
+      try {
+        return { ...base, mode: "schedule", controller: createScheduleController(schedules, target) };
+      } catch (e) {
+        if (e instanceof OutOfRangeError) {
+          throw new OptionError("target", `entropy.target ${target} is outside the fitted schedule range [${e.range[0]}, ${e.range[1]}] nats`);
         }
-      }
-      case "proxy": {
-        const target = requireTarget(p, ctx.vocabSize);
-        const { calibration, schedules } = ctx.catalog;
-        const schedule = scheduleFor(schedules, target);
-        if (!calibration) {
-          if (schedule) return { ...base, mode: "schedule", controller: schedule, notice: { reason: "no proxy calibration for this model; running its fitted schedule" } };
-          const range = schedules ? ` (fitted schedules cover [${targetRange(schedules).join(", ")}] nats)` : "";
-          return {
-            ...base,
-            mode: "exact",
-            controller: createExactController({ target, ...defined(bounds) }),
-            notice: { reason: `no proxy calibration and no fitted schedule for this target${range}; running exact entropy control` },
-          };
-        }
-        const controller = createProxyController({
-          target,
-          calibration,
-          offset: offsetFromTable(calibration.offset),
-          ...defined({ ...bounds, gain: p.gain ?? calibration.gain }),
-        });
-        const fallback: Fallback | undefined = schedule
-          ? { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => createScheduleController(schedules!, target) }
-          : undefined;
-        return { ...base, mode: "proxy", controller, ...(fallback ? { fallback } : {}) };
+        throw e;
       }
     }
-  } catch (e) {
-    // Controllers validate their own options and throw RangeErrors naming the option.
-    if (e instanceof RangeError && !(e instanceof OutOfRangeError)) {
-      const m = /^(\w+) must/.exec(e.message);
-      throw new PlanError(m ? `entropy.${m[1]}` : "entropy", e.message);
+    case "proxy": {
+      const target = requireTarget(p, ctx.vocabSize);
+      const { calibration, schedules } = ctx.catalog;
+      const schedule = scheduleFor(schedules, target);
+      if (!calibration) {
+        if (schedule) return { ...base, mode: "schedule", controller: schedule, notice: { reason: "no proxy calibration for this model; running its fitted schedule" } };
+        const range = schedules ? ` (fitted schedules cover [${targetRange(schedules).join(", ")}] nats)` : "";
+        return {
+          ...base,
+          mode: "exact",
+          controller: createExactController({ target, ...bounds }),
+          notice: { reason: `no proxy calibration and no fitted schedule for this target${range}; running exact entropy control` },
+        };
+      }
+      const proxy = createProxyController({
+        target,
+        calibration,
+        offset: offsetFromTable(calibration.offset),
+        ...bounds,
+        gain: p.gain ?? calibration.gain,
+      });
+      const controller = schedule
+        ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => createScheduleController(schedules!, target) })
+        : proxy;
+      return { ...base, mode: "proxy", controller };
     }
-    throw e;
   }
 }
