@@ -39,7 +39,8 @@ export async function readParts(read: AssetReader, path: string): Promise<Uint8A
   return whole;
 }
 
-function parseJson(bytes: Uint8Array, path: string): unknown {
+/** The JSON in `bytes`; throws naming the file at `path` when malformed. */
+export function parseJson(bytes: Uint8Array, path: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {

@@ -73,7 +73,7 @@ export function chat(deps: RouteDeps): Hono {
     const id = `chatcmpl-${crypto.randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const head = (object: string) => ({ id, object, created, model: model.name, system_fingerprint: model.id });
-    if (body.stream) return sseResponse(chunks(generation, body, head("chat.completion.chunk"), model.tokenizer), generation.stop);
+    if (body.stream) return sseResponse(chunks(generation, body, head("chat.completion.chunk"), model.tokenizer), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
 
     const { rows, fallback } = await collect(generation);
     const top = body.top_logprobs ?? 0;

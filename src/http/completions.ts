@@ -71,7 +71,7 @@ export function completions(deps: RouteDeps): Hono {
       model: model.name,
       system_fingerprint: model.id,
     };
-    if (body.stream) return sseResponse(chunks(generation, body, head, model.tokenizer), generation.stop);
+    if (body.stream) return sseResponse(chunks(generation, body, head, model.tokenizer), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
 
     const { rows, fallback } = await collect(generation);
     return c.json({

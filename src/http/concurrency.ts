@@ -1,9 +1,12 @@
 /**
  * Concurrency gate — at most `max` generations decode at once in this isolate or process. A
  * request over the limit gets a 429 at once rather than waiting: a queued generation would hold
- * its client for the length of every generation before it.
+ * its client for the length of every generation before it. The 429 carries `Retry-After`.
  */
 import { ApiError } from "./errors.js";
+
+/** What a 429 asks the client to wait, seconds: about the length of a short generation. */
+export const RETRY_AFTER_S = 2;
 
 export interface Gate {
   /** Take a slot or throw a 429. The returned release is idempotent. */
@@ -19,6 +22,7 @@ export function createGate(max: number): Gate {
       if (running >= max) {
         throw new ApiError(429, `too many concurrent generations (at most ${max}, MAX_CONCURRENT); retry shortly`, {
           code: "too_many_concurrent_requests",
+          headers: { "Retry-After": String(RETRY_AFTER_S) },
         });
       }
       running++;

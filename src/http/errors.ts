@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { PlanError } from "../decode/plan.js";
+import { OptionError } from "../sampling/option-error.js";
 
 export interface ApiErrorOptions {
   /** OpenAI error type; derived from the status when absent. */
@@ -15,6 +15,8 @@ export interface ApiErrorOptions {
   param?: string | null;
   /** Machine-readable code, e.g. "model_not_found". */
   code?: string | null;
+  /** Extra response headers, e.g. `Retry-After` on a 429 or 503. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 function typeOf(status: number): string {
@@ -29,6 +31,7 @@ export class ApiError extends Error {
   readonly type: string;
   readonly param: string | null;
   readonly code: string | null;
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: ContentfulStatusCode, message: string, options: ApiErrorOptions = {}) {
     super(message);
@@ -37,6 +40,7 @@ export class ApiError extends Error {
     this.type = options.type ?? typeOf(status);
     this.param = options.param ?? null;
     this.code = options.code ?? null;
+    this.headers = options.headers ?? {};
   }
 
   /** The wire form of the error, also sent as an SSE event when a stream fails. */
@@ -45,7 +49,7 @@ export class ApiError extends Error {
   }
 
   getResponse(): Response {
-    return Response.json(this.toJSON(), { status: this.status });
+    return Response.json(this.toJSON(), { status: this.status, headers: this.headers });
   }
 }
 
@@ -54,10 +58,35 @@ export function badRequest(param: string | null, message: string): ApiError {
   return new ApiError(400, message, { param });
 }
 
+/**
+ * The request field of each engine option: the one place the engine's camelCase names meet the
+ * wire's. The entropy controller's options live under `entropy`.
+ */
+const WIRE_NAMES: Readonly<Record<string, string>> = {
+  mode: "entropy.mode",
+  target: "entropy.target",
+  gain: "entropy.gain",
+  tMin: "entropy.t_min",
+  tMax: "entropy.t_max",
+  tau: "entropy.tau",
+  eta: "entropy.eta",
+  rows: "n",
+  temperature: "temperature",
+  topK: "top_k",
+  topP: "top_p",
+  minP: "min_p",
+  seed: "seed",
+};
+
+/** The request field an engine option came from (the option itself when it has no wire name). */
+export function wireNameOf(option: string): string {
+  return WIRE_NAMES[option] ?? option;
+}
+
 /** Any thrown value as an ApiError: the mapping shared by `onError` and failing streams. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof PlanError) return new ApiError(400, err.message, { param: err.param });
+  if (err instanceof OptionError) return badRequest(wireNameOf(err.option), err.message);
   if (err instanceof RangeError) return badRequest(null, err.message);
   console.error(err);
   return new ApiError(500, "internal error while handling the request", { code: "internal_error" });

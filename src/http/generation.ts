@@ -36,10 +36,12 @@ export interface Generation {
   /** The seed the rng was created from: the request's, or a random one. */
   readonly seed: number;
   readonly plan: ControlPlan;
+  /** Why the mode that runs is not the one asked for, or runs on fewer fitted files than shipped. */
+  readonly notice?: string;
   /** Rows decoded as one batch (the request's n). */
   readonly rows: number;
   readonly promptTokens: number;
-  /** The decode loop's events; the concurrency slot is freed when they end. */
+  /** The decode loop's events; the concurrency slot is freed when they end or the request's signal fires. */
   readonly events: AsyncGenerator<GenerateEvent>;
   /** Stop decoding within one token and free the slot (the client went away); idempotent. */
   stop(): void;
@@ -56,6 +58,14 @@ function entropyParamsOf(e: SamplingFields["entropy"]): EntropyParams {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null)) as unknown as EntropyParams;
 }
 
+/** The plan's notice, plus the fitted files left out when the mode asked for depends on them. */
+function noticeOf(plan: ControlPlan, catalog: Catalog): string | undefined {
+  const usesCatalog = plan.requestedMode === "proxy" || plan.requestedMode === "schedule";
+  if (!catalog.broken || !usesCatalog) return plan.notice?.reason;
+  const files = catalog.broken.map((f) => `${f.name}: ${f.error}`).join("; ");
+  return `${plan.notice ? `${plan.notice.reason}; ` : ""}fitted files left out as unusable: ${files}`;
+}
+
 function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
   const { ids, param } = prompt;
   const { maxPromptTokens } = ctx.limits;
@@ -69,7 +79,7 @@ function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
 }
 
 /**
- * Start a generation. Throws ApiError (400, 429) or PlanError before any decoding starts, so a
+ * Start a generation. Throws ApiError (400, 429) or OptionError before any decoding starts, so a
  * streaming request fails with a status rather than mid-stream.
  * @param maxTokensParam the field max_tokens came from, for errors
  * @param defaultMaxTokens tokens per row when the request sets none (capped by the model's positions)
@@ -115,28 +125,26 @@ export function startGeneration(
     rng: createRng(seed),
     stop,
     topLogprobs: options.topLogprobs,
-    ...(plan.fallback ? { fallback: plan.fallback } : {}),
     marginal: rows > 1 && body.telemetry === true,
     signal,
   });
+  const halt = (): void => {
+    abort.abort();
+    release();
+  };
+  // The client may leave while nobody is pulling the events (a stream it stopped reading), so
+  // the slot is freed when the signal fires, not when the generator next resumes.
+  options.signal.addEventListener("abort", halt, { once: true });
   async function* events(): AsyncGenerator<GenerateEvent> {
     try {
       yield* decode;
     } finally {
+      options.signal.removeEventListener("abort", halt);
       release();
     }
   }
-  return {
-    seed,
-    plan,
-    rows,
-    promptTokens: prompt.ids.length,
-    events: events(),
-    stop() {
-      abort.abort();
-      release();
-    },
-  };
+  const notice = noticeOf(plan, ctx.catalog);
+  return { seed, plan, ...(notice ? { notice } : {}), rows, promptTokens: prompt.ids.length, events: events(), stop: halt };
 }
 
 export interface RowResult {

@@ -14,6 +14,11 @@ export interface Limits {
   readonly maxConcurrent: number;
   /** Largest request body, bytes (MAX_BODY_BYTES). */
   readonly maxBodyBytes: number;
+  /**
+   * How long a stream may wait for its client to read the next chunk before it is aborted and
+   * its slot freed, ms (STREAM_IDLE_MS): the runtime may never report a client that left.
+   */
+  readonly streamIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -22,6 +27,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxPromptTokens: 512,
   maxConcurrent: 4,
   maxBodyBytes: 64 * 1024,
+  streamIdleMs: 5000,
 };
 
 const VARS: Record<keyof Limits, string> = {
@@ -30,6 +36,7 @@ const VARS: Record<keyof Limits, string> = {
   maxPromptTokens: "MAX_PROMPT_TOKENS",
   maxConcurrent: "MAX_CONCURRENT",
   maxBodyBytes: "MAX_BODY_BYTES",
+  streamIdleMs: "STREAM_IDLE_MS",
 };
 
 /**

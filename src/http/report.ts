@@ -11,19 +11,19 @@ export interface EntropyReport {
   /** The mode that ran from the first token. */
   mode: string;
   seed: number;
-  /** Why `mode` differs from `requested_mode`. */
+  /** Why `mode` differs from `requested_mode`, or which fitted files it had to do without. */
   notice?: string;
   /** A switch of controller mid-generation: to `mode`, after token `at_token` (0-based). */
   fallback?: { mode: string; reason: string; at_token: number };
 }
 
 export function entropyReport(generation: Generation, fallback?: FallbackEvent): EntropyReport {
-  const { plan, seed } = generation;
+  const { plan, seed, notice } = generation;
   return {
     requested_mode: plan.requestedMode,
     mode: plan.mode,
     seed,
-    ...(plan.notice ? { notice: plan.notice.reason } : {}),
+    ...(notice ? { notice } : {}),
     ...(fallback ? { fallback: { mode: fallback.to, reason: fallback.reason, at_token: fallback.index } } : {}),
   };
 }

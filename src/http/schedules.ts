@@ -1,10 +1,12 @@
 /**
  * GET /v1/schedules — the fitted data behind the `schedule` and `proxy` modes for the loaded
  * model: the fitted targets (a `schedule` request must lie within their range) and a summary of
- * the proxy calibration. Nulls mean the mode will degrade, as plan.ts reports per request.
+ * the proxy calibration. Nulls mean the mode will degrade, as plan.ts reports per request;
+ * `degraded` and `broken_files` say how and why.
  */
 import { Hono } from "hono";
 import { targetRange } from "../control/schedule.js";
+import { catalogStatus } from "./catalog-status.js";
 import type { RouteDeps } from "./deps.js";
 
 export function schedules(deps: RouteDeps): Hono {
@@ -26,6 +28,7 @@ export function schedules(deps: RouteDeps): Hono {
             heldout: { mae: calibration.heldout.mae, spearman: calibration.heldout.spearman },
           }
         : null,
+      ...catalogStatus(catalog),
     });
   });
 }
