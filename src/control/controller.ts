@@ -130,3 +130,30 @@ export function anyRowAtClamp(step: Step, range: TemperatureRange): boolean {
   }
   return false;
 }
+
+/** What every feedback controller counts per accepted step: clamped steps in a row, and the warmup. */
+export interface FeedbackCounter {
+  /** Consecutive accepted steps with some active row at a clamp (the Controller's `saturation`). */
+  readonly saturation: number;
+  /** Count an accepted step; false while it is still within the warmup (feedback frozen). */
+  count(step: Step): boolean;
+  reset(): void;
+}
+
+export function createFeedbackCounter(o: ResolvedControllerOptions): FeedbackCounter {
+  let accepted = 0;
+  let saturation = 0;
+  return {
+    get saturation(): number {
+      return saturation;
+    },
+    count(step: Step): boolean {
+      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
+      return accepted++ >= o.warmup;
+    },
+    reset(): void {
+      accepted = 0;
+      saturation = 0;
+    },
+  };
+}

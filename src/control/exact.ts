@@ -12,8 +12,8 @@ import { scaleRowInto } from "../sampling/temperature.js";
 import {
   type Controller,
   type FeedbackControllerOptions,
-  anyRowAtClamp,
   clampTemperature,
+  createFeedbackCounter,
   resolveControllerOptions,
   resolveInitialTemperature,
 } from "./controller.js";
@@ -26,12 +26,11 @@ export function createExactController(options: FeedbackControllerOptions): Contr
   const o = resolveControllerOptions(options);
   const tInit = resolveInitialTemperature(options.tInit, o);
   const temperature: number[] = [];
-  let accepted = 0;
-  let saturation = 0;
+  const counter = createFeedbackCounter(o);
   return {
     name: "exact",
     get saturation(): number {
-      return saturation;
+      return counter.saturation;
     },
     apply(step: Step): void {
       for (let b = 0; b < step.rows; b++) {
@@ -41,8 +40,7 @@ export function createExactController(options: FeedbackControllerOptions): Contr
       }
     },
     accept(_tokens: Int32Array, step: Step): void {
-      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
-      if (accepted++ < o.warmup) return;
+      if (!counter.count(step)) return;
       for (let b = 0; b < step.rows; b++) {
         const h = step.entropy[b]!;
         if (step.active[b] === 0 || Number.isNaN(h)) continue;
@@ -51,8 +49,7 @@ export function createExactController(options: FeedbackControllerOptions): Contr
     },
     reset(): void {
       temperature.length = 0;
-      accepted = 0;
-      saturation = 0;
+      counter.reset();
     },
   };
 }

@@ -14,8 +14,8 @@ import { scaleRowInto } from "../sampling/temperature.js";
 import {
   type Controller,
   type FeedbackControllerOptions,
-  anyRowAtClamp,
   clampTemperature,
+  createFeedbackCounter,
   resolveControllerOptions,
   resolveInitialTemperature,
 } from "./controller.js";
@@ -29,12 +29,11 @@ export function createMarginalController(options: FeedbackControllerOptions): Co
   const tInit = resolveInitialTemperature(options.tInit, o);
   let temperature = tInit;
   let last = Number.NaN;
-  let accepted = 0;
-  let saturation = 0;
+  const counter = createFeedbackCounter(o);
   return {
     name: "marginal",
     get saturation(): number {
-      return saturation;
+      return counter.saturation;
     },
     apply(step: Step): void {
       for (let b = 0; b < step.rows; b++) {
@@ -44,18 +43,18 @@ export function createMarginalController(options: FeedbackControllerOptions): Co
       }
     },
     accept(_tokens: Int32Array, step: Step): void {
-      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
+      const warm = counter.count(step);
       const h = marginalEntropy(step.probs, step.rows, step.vocab, step.active);
+      // NaN only when no row was drawn: nothing to learn from.
       if (Number.isNaN(h)) return;
       last = h;
-      if (accepted++ < o.warmup) return;
+      if (!warm) return;
       temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - h)), o);
     },
     reset(): void {
       temperature = tInit;
       last = Number.NaN;
-      accepted = 0;
-      saturation = 0;
+      counter.reset();
     },
   };
 }

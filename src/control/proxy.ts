@@ -30,8 +30,8 @@ import {
 import {
   type Controller,
   type ControllerOptions,
-  anyRowAtClamp,
   clampTemperature,
+  createFeedbackCounter,
   resolveControllerOptions,
 } from "./controller.js";
 
@@ -50,12 +50,11 @@ export function createProxyController(options: ProxyControllerOptions): Controll
   const calibration = validateCalibration(options.calibration);
   const offset = options.offset ?? (() => 0);
   const correction: number[] = [];
-  let accepted = 0;
-  let saturation = 0;
+  const counter = createFeedbackCounter(o);
   return {
     name: "proxy",
     get saturation(): number {
-      return saturation;
+      return counter.saturation;
     },
     apply(step: Step): void {
       const xStar = solveStatistic(calibration, o.target - offset(step.position));
@@ -69,8 +68,7 @@ export function createProxyController(options: ProxyControllerOptions): Controll
       }
     },
     accept(_tokens: Int32Array, step: Step): void {
-      saturation = anyRowAtClamp(step, o) ? saturation + 1 : 0;
-      if (accepted++ < o.warmup) return;
+      if (!counter.count(step)) return;
       const target = o.target - offset(step.position);
       for (let b = 0; b < step.rows; b++) {
         const h = step.entropy[b]!;
@@ -83,8 +81,7 @@ export function createProxyController(options: ProxyControllerOptions): Controll
     },
     reset(): void {
       correction.length = 0;
-      accepted = 0;
-      saturation = 0;
+      counter.reset();
     },
   };
 }
