@@ -3,152 +3,18 @@
  * loop against bare onnxruntime steps per mode, isentropic against transformers.js, controller
  * cost against a model step, the proxy statistic against exact entropy, batch scaling, and the
  * Worker in workerd against the engine in Node. Prints the tables and writes docs/bench.md.
+ * Options in bench-options.ts (`--help` lists them), the work in bench-command.ts.
  *
  *   npm run bench                      full run (3–5 minutes on 2 cores), writes docs/bench.md
  *   npm run bench -- --quick           fewer rounds, prints only (unless --out is given)
  *   npm run bench -- --check           exits 1 when a ratio is outside the bands the README promises
  *   npm run bench -- --skip workerd,transformers
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
-import ort from "onnxruntime-node";
-import type { Catalog } from "../control/catalog.js";
-import { loadNodeModel, nodeSessionOptions, readModelDir } from "../model/backend-node.js";
-import { loadWebModel } from "../model/backend-web.js";
-import type { OrtModule } from "../model/ort.js";
-import { BANDS, checkBands, failuresOf } from "./bench-bands.js";
-import {
-  MODE_CASES,
-  benchBatchScaling,
-  benchControllerCost,
-  benchLoopOverhead,
-  benchStatistic,
-  createRawDecoder,
-  standInCalibration,
-  timeGenerate,
-  withoutEos,
-  type Workload,
-} from "./bench-engine.js";
-import { describeMachine, machineLines } from "./bench-machine.js";
-import type { Fact, Measurement } from "./bench-measurement.js";
-import { factTable, measurementTables, renderBenchDoc, verdictTable } from "./bench-report.js";
-import { benchTransformers } from "./bench-transformers.js";
-import { benchWorkerd } from "./bench-workerd.js";
-import { loadCatalogFromDisk } from "./catalog-disk.js";
+import { BENCH_COMMAND } from "./bench-options.js";
+import { runCommand } from "./command.js";
 
-const SECTIONS = ["loop", "controller", "statistic", "transformers", "batch", "workerd"] as const;
-type Section = (typeof SECTIONS)[number];
-
-const { values } = parseArgs({
-  options: {
-    model: { type: "string", default: "models/kjv-gpt2-4m" },
-    prompt: { type: "string", default: "And it came to pass" },
-    tokens: { type: "string", default: "64" },
-    rounds: { type: "string" },
-    seed: { type: "string", default: "7" },
-    quick: { type: "boolean", default: false },
-    check: { type: "boolean", default: false },
-    out: { type: "string" },
-    skip: { type: "string", default: "" },
-  },
+// onnxruntime loads only once the command line has parsed, so --help and a bad flag answer at once.
+await runCommand(BENCH_COMMAND, async (values) => {
+  const { runBench } = await import("./bench-command.js");
+  return runBench(values, process.argv.slice(2));
 });
-
-const skip = new Set(values.skip.split(",").filter(Boolean));
-for (const s of skip) {
-  if (!SECTIONS.includes(s as Section)) {
-    console.error(`--skip takes a comma-separated list of ${SECTIONS.join(", ")}; got ${s}`);
-    process.exit(2);
-  }
-}
-const runs = (s: Section) => !skip.has(s);
-const rounds = Number(values.rounds ?? (values.quick ? 3 : 20));
-const tokens = Number(values.tokens);
-if (!(Number.isInteger(rounds) && rounds >= 1) || !(Number.isInteger(tokens) && tokens >= 2)) {
-  console.error("--rounds must be a positive integer and --tokens an integer >= 2");
-  process.exit(2);
-}
-const out = values.out ?? (values.quick ? undefined : "docs/bench.md");
-const command = ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
-
-const machine = describeMachine();
-const log = (line: string) => console.error(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${line}`);
-console.log(machineLines(machine, machine.loadAtStart).join("\n"));
-
-const files = await readModelDir(values.model);
-const nodeModel = withoutEos(await loadNodeModel(values.model));
-const notes: string[] = [];
-const disk = await loadCatalogFromDisk("schedules", nodeModel.id);
-let catalog: Catalog = disk;
-if (!disk.calibration) {
-  catalog = { ...disk, calibration: standInCalibration(nodeModel.id, nodeModel.spec.vocabSize) };
-  notes.push(`No proxy calibration is fitted for ${nodeModel.name} (${nodeModel.id}): \`proxy\` runs a 16-knot stand-in table, which costs what a fitted one does (one pass over the logits, one table lookup).`);
-}
-const promptIds = nodeModel.tokenizer.encode(values.prompt);
-const w: Workload = { promptIds, tokens, rounds, seed: Number(values.seed) };
-const nodeOrt = ort as unknown as OrtModule;
-const raw = createRawDecoder(nodeOrt, await nodeOrt.InferenceSession.create(files.onnx, nodeSessionOptions()), nodeModel.spec);
-
-// Warm both sides once (JIT, allocator, ORT's first-run planning) before anything is timed.
-for (const mode of MODE_CASES) await timeGenerate(nodeModel, catalog, mode, w);
-await raw(promptIds, 4, tokens);
-
-const measurements: Measurement[] = [];
-const facts: Fact[] = [];
-if (runs("loop")) {
-  log("decode loop vs raw ORT, per mode");
-  measurements.push(...(await benchLoopOverhead(nodeModel, catalog, raw, w)));
-}
-if (runs("controller")) {
-  log("controller cost vs one model step");
-  measurements.push(...(await benchControllerCost(nodeModel, catalog, w)));
-}
-if (runs("statistic")) {
-  log("proxy statistic vs exact entropy, synthetic vocabularies");
-  measurements.push(...(await benchStatistic(w, values.quick ? 1e6 : 4e6)));
-}
-if (runs("transformers")) {
-  log("isentropic vs transformers.js generate()");
-  const t = await benchTransformers(nodeModel, catalog, values.model, { ...w, rounds: Math.max(3, Math.ceil(rounds * 0.7)) });
-  if (t.measurement) measurements.push(t.measurement);
-  notes.push(t.note);
-}
-if (runs("batch")) {
-  log("batch scaling");
-  measurements.push(...(await benchBatchScaling(nodeModel, catalog, { ...w, rounds: Math.max(3, Math.ceil(rounds / 2)) })));
-}
-if (runs("workerd")) {
-  log("the Worker in workerd vs the engine in Node");
-  const wasm = new Uint8Array(await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"));
-  const wasmModel = withoutEos(await loadWebModel(files, { bytes: wasm }));
-  const r = await benchWorkerd(nodeModel, { model: wasmModel, bytes: wasm }, catalog, values.prompt, { ...w, rounds: Math.max(3, Math.ceil(rounds / 2)) });
-  measurements.push(...r.measurements);
-  facts.push(...r.facts);
-  notes.push(...r.notes);
-}
-
-const loadAtEnd = loadavg()[0]!;
-// Judged by the load before the bench started: by its end the bench's own workerd and Node
-// processes are in the 1-minute average.
-const busy =
-  machine.loadAtStart > machine.cores * 0.5
-    ? `The machine was busy (load average ${machine.loadAtStart.toFixed(2)} → ${loadAtEnd.toFixed(2)} on ${machine.cores} cores): interleaving cancels slow drift, but absolute numbers are contaminated and ratios are noisier than on a quiet machine.`
-    : undefined;
-const ratios = Object.fromEntries(measurements.map((m) => [m.key, m.ratio.median]));
-// A band belongs to the section its key starts with; skipped sections are not judged.
-const verdicts = checkBands(ratios, BANDS.filter((b) => runs(b.key.split(".")[0] as Section)));
-const skippedNote = skip.size > 0 ? [`Sections skipped: ${[...skip].join(", ")}.`] : [];
-
-console.log(["", ...measurementTables(measurements, BANDS), ...factTable(facts), ...notes.map((n) => `- ${n}`), "", ...verdictTable(verdicts)].join("\n"));
-if (busy) console.log(busy);
-if (out) {
-  const workload = `Prompt "${values.prompt}" (${promptIds.length} tokens), ${tokens} new tokens per row, seed ${w.seed}, model \`${values.model}\` (${nodeModel.name}, content id ${nodeModel.id}, V = ${nodeModel.spec.vocabSize}); every generation runs to its full length (EOS disabled on the Node side). ${rounds} rounds per ratio unless the table says fewer.`;
-  const doc = renderBenchDoc({ command, machine: machineLines(machine, loadAtEnd), busy, workload, measurements, facts, notes: [...notes, ...skippedNote], bands: BANDS, verdicts });
-  await writeFile(out, doc);
-  log(`wrote ${out}`);
-}
-const failures = failuresOf(verdicts);
-if (values.check && failures.length > 0) {
-  for (const f of failures) console.error(`bench --check: ${f}`);
-  process.exit(1);
-}

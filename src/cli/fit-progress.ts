@@ -27,11 +27,18 @@ export interface Progress {
 
 const clock = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`);
 
+/** Where the bar goes: stderr, or anything with `write` (a terminal when `isTTY`). */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): unknown;
+}
+
 /**
  * A bar that redraws at most 5 times a second on a terminal, or writes a line every 15 s to a
  * log; `rolloutTokens` = B × N, one full rollout.
  */
-export function createProgress(stream: NodeJS.WriteStream, rolloutTokens: number): Progress {
+export function createProgress(stream: ProgressStream, rolloutTokens: number): Progress {
   let label = "";
   let total = 1;
   let planned = 0;

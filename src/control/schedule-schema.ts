@@ -3,8 +3,10 @@
  * loads with, so a file that fits passes everywhere and a file that does not fails at load.
  *
  * Files are versioned JSON in snake_case (the Hugging Face convention of the repository); they
- * are mapped to the camelCase types of schedule.ts and calibration.ts here and nowhere else.
- * Unknown keys are dropped rather than rejected, so a writer may add provenance fields.
+ * are mapped to the camelCase types of schedule.ts and calibration.ts here and nowhere else, in
+ * both directions. Unknown keys are dropped rather than rejected, so a writer may add provenance
+ * (the fitter's `run` record, which only the schedules README reads); the serializers write it
+ * after the schema's fields.
  */
 import * as v from "valibot";
 import { MAX_SEED } from "../sampling/rng.js";
@@ -220,4 +222,90 @@ export function parseCalibration(json: unknown): CalibrationFile {
     gain: f.gain,
     heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman, ...(f.heldout.candidates ? { candidates: f.heldout.candidates } : {}) },
   };
+}
+
+/** Provenance a writer records beside the schema's fields (not validated, not loaded by the Worker). */
+export type Provenance = Readonly<Record<string, unknown>>;
+
+/** The snake_case JSON of a schedule file, keys in the order they are written. */
+function scheduleJson(f: ScheduleFile): Record<string, unknown> {
+  return {
+    version: f.version,
+    kind: f.kind,
+    model_id: f.modelId,
+    target: f.target,
+    fit: {
+      batch: f.fit.batch,
+      tokens: f.fit.tokens,
+      window: f.fit.window,
+      prompts_hash: f.fit.promptsHash,
+      seed: f.fit.seed,
+      method: f.fit.method,
+      rollouts: f.fit.rollouts,
+      ...(f.fit.iterations !== undefined ? { iterations: f.fit.iterations } : {}),
+      seconds: f.fit.seconds,
+    },
+    positions: f.positions,
+    temperatures: f.temperatures,
+    heldout: {
+      rmse_0_300: f.heldout.rmse0To300,
+      rmse_0_1000: f.heldout.rmse0To1000,
+      window_bias: f.heldout.windowBias,
+      ...(f.heldout.windowSe !== undefined ? { window_se: f.heldout.windowSe } : {}),
+      ...(f.heldout.noiseFloor0To300 !== undefined ? { noise_floor_0_300: f.heldout.noiseFloor0To300 } : {}),
+      ...(f.heldout.noiseFloor0To1000 !== undefined ? { noise_floor_0_1000: f.heldout.noiseFloor0To1000 } : {}),
+    },
+    ...(f.baseline
+      ? {
+          baseline: {
+            temperature: f.baseline.temperature,
+            rmse_0_300: f.baseline.rmse0To300,
+            rmse_0_1000: f.baseline.rmse0To1000,
+            window_bias: f.baseline.windowBias,
+            ...(f.baseline.windowSe !== undefined ? { window_se: f.baseline.windowSe } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The snake_case JSON of a calibration file, keys in the order they are written. */
+function calibrationJson(f: CalibrationFile): Record<string, unknown> {
+  return {
+    version: f.version,
+    kind: f.kind,
+    model_id: f.modelId,
+    statistic: f.statistic,
+    x: f.x,
+    entropy: f.entropy,
+    offset: { positions: f.offset.positions, values: f.offset.values },
+    gain: f.gain,
+    heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman, ...(f.heldout.candidates ? { candidates: f.heldout.candidates } : {}) },
+  };
+}
+
+/** Indented JSON with arrays of numbers kept on one line (knot tables stay readable), ending in a newline. */
+function formatJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2).replace(/\[[\d\s.,eE+-]*\]/g, (a) => a.replace(/\s+/g, " ").replace("[ ", "[").replace(" ]", "]"));
+  return `${text}\n`;
+}
+
+/**
+ * The text of a schedule file, with `run` provenance after the schema's fields when given.
+ * Validated as it is written (throws like parseSchedule), so what is written loads.
+ */
+export function serializeSchedule(file: ScheduleFile, run?: Provenance): string {
+  const json = { ...scheduleJson(file), ...(run ? { run } : {}) };
+  parseSchedule(json);
+  return formatJson(json);
+}
+
+/**
+ * The text of a calibration file, with `run` provenance after the schema's fields when given.
+ * Validated as it is written (rounded table knots can collide), so what is written loads.
+ */
+export function serializeCalibration(file: CalibrationFile, run?: Provenance): string {
+  const json = { ...calibrationJson(file), ...(run ? { run } : {}) };
+  parseCalibration(json);
+  return formatJson(json);
 }

@@ -1,0 +1,115 @@
+/**
+ * The arms `npm run eval` compares at each target, built by the same planControl() the API uses
+ * from the schedules and the calibration on disk, so what is evaluated is what a request gets.
+ */
+import type { Catalog } from "../control/catalog.js";
+import { DEFAULT_GAIN } from "../control/controller.js";
+import type { ScheduleFile } from "../control/schedule-schema.js";
+import { planControl, type EntropyParams } from "../decode/plan.js";
+import { createGroupedSampler } from "../fit/grouped.js";
+import { createChain } from "../sampling/chain.js";
+import type { Sampler } from "../sampling/sampler.js";
+
+/** Rows every mode is measured over; marginal requests of n = 4 and 8 run as 32 rows and are measured over the first 30. */
+export const ROWS = 30;
+export const MARGINAL_ROWS = 32;
+export const MARGINAL_N = [4, 8] as const;
+
+export interface ArmSpec {
+  target: number;
+  mode: string;
+  label: string;
+  setting: string;
+  rows: number;
+  /** A fresh sampler for one episode (controllers carry per-episode state). */
+  make: () => Sampler;
+  note?: string;
+}
+
+/** Mean marginal entropy of Mirostat at one τ on the fitting prompts, nats. */
+export interface TauPoint {
+  tau: number;
+  mean: number;
+}
+
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+/** The controller (and the samplers its mode adds) the API would run for these settings, for `rows` rows. */
+export function apiSampler(catalog: Catalog, vocabSize: number, params: EntropyParams, rows: number, temperature = 1): { sampler: Sampler; notice?: string } {
+  const p = planControl(params, { temperature, rows, vocabSize, catalog });
+  const notice = p.mode !== p.requestedMode ? `ran ${p.mode}: ${p.notice?.reason}` : undefined;
+  return { sampler: createChain([p.controller, ...p.samplers]), ...(notice ? { notice } : {}) };
+}
+
+/** τ whose grid mean matches the target (linear between grid points); clamped to the grid's ends, with a note saying why. */
+export function matchTau(grid: readonly TauPoint[], target: number): { tau: number; note?: string } {
+  for (let i = 0; i + 1 < grid.length; i++) {
+    const [a, b] = [grid[i]!, grid[i + 1]!];
+    if ((a.mean - target) * (b.mean - target) <= 0 && a.mean !== b.mean) return { tau: round(a.tau + ((target - a.mean) / (b.mean - a.mean)) * (b.tau - a.tau), 3) };
+  }
+  const closest = grid.reduce((x, y) => (Math.abs(y.mean - target) < Math.abs(x.mean - target) ? y : x));
+  const why =
+    target > closest.mean
+      ? "Mirostat only truncates the T = 1 distribution, so its entropy cannot exceed the model's own"
+      : "extend --mirostat-taus downwards";
+  return { tau: closest.tau, note: `no τ on the grid reaches the target (grid means ${grid[0]!.mean}–${grid.at(-1)!.mean} nats; ${why}); ran τ = ${closest.tau}` };
+}
+
+/** The baseline temperature stored with the fitted schedule at `target`: fixed T matching the target on average. */
+export function matchedTemperature(schedules: readonly ScheduleFile[], target: number): number {
+  const file = schedules.find((f) => f.target === target);
+  if (!file?.baseline) throw new RangeError(`no fitted schedule with a baseline at target ${target}; fitted: ${schedules.map((f) => f.target).join(", ")}`);
+  return file.baseline.temperature;
+}
+
+/** One arm per Mirostat τ of the grid, for matching τ to the targets. */
+export function tauGridArms(catalog: Catalog, vocabSize: number, taus: readonly number[]): ArmSpec[] {
+  return taus.map((tau) => ({ target: 0, mode: "mirostat", label: `τ ${tau}`, setting: "", rows: ROWS, make: () => apiSampler(catalog, vocabSize, { mode: "mirostat", tau }, ROWS).sampler }));
+}
+
+export interface ArmContext {
+  /** Needs a calibration (its statistic and gain are shown). */
+  readonly catalog: Catalog;
+  readonly vocabSize: number;
+  /** The fitted schedule files, for each target's matched fixed temperature. */
+  readonly schedules: readonly ScheduleFile[];
+  /** Mirostat's τ grid, measured. */
+  readonly grid: readonly TauPoint[];
+}
+
+/** Every mode's arm at every target: fixed at the matched T, schedule, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
+export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] {
+  const calibration = c.catalog.calibration;
+  if (!calibration) throw new RangeError("no proxy calibration to evaluate (run npm run fit)");
+  const plan = (params: EntropyParams, rows: number, temperature = 1) => apiSampler(c.catalog, c.vocabSize, params, rows, temperature);
+  const api = (params: EntropyParams, rows = ROWS, temperature = 1) => () => plan(params, rows, temperature).sampler;
+  return targets.flatMap((target): ArmSpec[] => {
+    const T = matchedTemperature(c.schedules, target);
+    const { tau, note } = matchTau(c.grid, target);
+    const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
+    return [
+      { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
+      { target, mode: "schedule", label: "schedule", setting: "fitted knots", rows: ROWS, make: api({ mode: "schedule", target }) },
+      {
+        target,
+        mode: "proxy",
+        label: "proxy",
+        setting: `${calibration.statistic}, gain ${calibration.gain}`,
+        rows: ROWS,
+        // 30 independent n = 1 requests: the proxy controller is per row, and rows never share state.
+        make: api({ mode: "proxy", target }),
+        ...(proxyNotice ? { note: proxyNotice } : {}),
+      },
+      ...MARGINAL_N.map((n) => ({
+        target,
+        mode: "marginal",
+        label: `marginal n=${n}`,
+        setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}`,
+        rows: MARGINAL_ROWS,
+        make: () => createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler),
+      })),
+      { target, mode: "exact", label: "exact", setting: `conditional target, gain ${DEFAULT_GAIN}`, rows: ROWS, make: api({ mode: "exact", target }) },
+      { target, mode: "mirostat", label: `mirostat τ=${tau}`, setting: `τ ${tau} nats, η 0.1`, rows: ROWS, make: api({ mode: "mirostat", tau }), ...(note ? { note } : {}) },
+    ];
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * What `npm run eval` does, given its checked options and its I/O (Node only): tune Mirostat's τ
+ * to each target on the fitting prompts, run every arm (eval-arms.ts) over the same held-out
+ * prompts and seeds, and write results.json, README.md and repetition.svg (both rendered from
+ * the JSON by src/fit/eval-report.ts) and one SVG per target.
+ */
+import { execSync } from "node:child_process";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type { Catalog } from "../control/catalog.js";
+import { parseSchedule } from "../control/schedule-schema.js";
+import { resampleRows } from "../fit/bootstrap.js";
+import { modeColor, renderEvalReport, renderRepetitionSvg, type EvalResults } from "../fit/eval-report.js";
+import { renderSvg, type Series } from "../fit/plot.js";
+import { parsePrompts } from "../fit/prompts.js";
+import type { CausalLM } from "../model/causal-lm.js";
+import type { Model } from "../model/model.js";
+import { createRng } from "../sampling/rng.js";
+import type { Sampler } from "../sampling/sampler.js";
+import type { Step } from "../sampling/step.js";
+import { buildArms, MARGINAL_ROWS, ROWS, tauGridArms, type ArmSpec, type TauPoint } from "./eval-arms.js";
+import type { EvalOptions } from "./eval-options.js";
+import { createRecord, recorder, resultsByTarget, summarizeArm, type EpisodeRecord } from "./eval-results.js";
+import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
+import { createRunner, makePlan, planWork, type Episode } from "./fit-runner.js";
+
+export interface EvalIo {
+  /** One model session with one intra-op thread; called once per session. */
+  loadModel(dir: string): Promise<Model>;
+  loadCatalog(root: string, modelId: string): Promise<Catalog>;
+  /** The commit and the machine, recorded in results.json. */
+  describeRun(sessions: number): Promise<{ commit: string; machine: string }>;
+  /** The rendered report. */
+  stdout(text: string): void;
+  /** Progress bars and log lines. */
+  readonly stderr: ProgressStream;
+}
+
+/** The git commit of the working tree and this machine, as results.json records them. */
+export async function describeRun(sessions: number): Promise<{ commit: string; machine: string }> {
+  const commit = (() => {
+    try {
+      const sha = execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
+      const dirty = execSync("git status --porcelain --untracked-files=no", { encoding: "utf8" }).trim() !== "";
+      return dirty ? `${sha} (with uncommitted changes)` : sha;
+    } catch {
+      return "unknown";
+    }
+  })();
+  const ortVersion = (JSON.parse(await readFile("node_modules/onnxruntime-node/package.json", "utf8")) as { version: string }).version;
+  const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, onnxruntime-node ${ortVersion} (${sessions} sessions, 1 thread each)`;
+  return { commit, machine };
+}
+
+/** Wraps a sampler to add the time spent in its apply and accept to `clock.ms`. */
+function timed(sampler: Sampler, clock: { ms: number }): Sampler {
+  return {
+    name: sampler.name,
+    apply(step) {
+      const t0 = performance.now();
+      sampler.apply(step);
+      clock.ms += performance.now() - t0;
+    },
+    accept(tokensDrawn, step) {
+      const t0 = performance.now();
+      sampler.accept?.(tokensDrawn, step);
+      clock.ms += performance.now() - t0;
+    },
+    reset: () => sampler.reset?.(),
+  };
+}
+
+/** README.md and repetition.svg again from the results.json in `out`. */
+export async function renderOnly(out: string): Promise<void> {
+  const results = JSON.parse(await readFile(join(out, "results.json"), "utf8")) as EvalResults;
+  await writeFile(join(out, "README.md"), renderEvalReport(results));
+  await writeFile(join(out, "repetition.svg"), renderRepetitionSvg(results));
+}
+
+/** Run the evaluation `o` asks for and return what it wrote to results.json. */
+export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults | undefined> {
+  if (o.renderOnly) {
+    await renderOnly(o.out);
+    return undefined;
+  }
+  const log = (line: string): void => void io.stderr.write(`${line}\n`);
+  const started = performance.now();
+  const { tokens, full, short, shortTokens, seed, targets } = o;
+
+  const models = await Promise.all(Array.from({ length: o.sessions }, () => io.loadModel(o.model)));
+  const model = models[0]!;
+  const V = model.spec.vocabSize;
+  const catalog = await io.loadCatalog(o.schedules, model.id);
+  if (!catalog.schedules) throw new Error(`no fitted schedules for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
+  if (!catalog.calibration) throw new Error(`no proxy calibration for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
+  const scheduleDir = join(o.schedules, model.id);
+  const scheduleFiles = await Promise.all(
+    (await readdir(scheduleDir)).filter((n) => /^target-.*\.json$/.test(n)).map(async (n) => parseSchedule(JSON.parse(await readFile(join(scheduleDir, n), "utf8")))),
+  );
+  const prompts = parsePrompts(await readFile(o.prompts, "utf8"));
+  const encode = (p: string): number[] => model.tokenizer.encode(p);
+  const heldout = prompts.heldout.map(encode);
+  const fitting = prompts.fit.map(encode);
+  const progress = createProgress(io.stderr, ROWS * tokens);
+  const sessions = models.map((m) => m.lm);
+  const plan = makePlan(heldout, seed, { full, mid: 0, short, tokens, midTokens: tokens, shortTokens });
+  log(`eval: ${model.name} (${model.id}), targets ${targets.join(", ")}, ${full} × ${tokens} + ${short} × ${shortTokens} tokens per mode, B = ${ROWS}`);
+
+  const counts = resampleRows(ROWS, 16, createRng(seed));
+  const scratch = new Float64Array(V);
+  const runArms = (arms: readonly ArmSpec[], episodes: readonly Episode[], label: string) => runArmsOn(sessions, progress, tokens, arms, episodes, label, (record) => recorder(record, ROWS, counts, scratch));
+
+  // ---- Mirostat τ: matched to each target's mean marginal entropy on the fitting prompts ------
+  const tuningPlan = makePlan(fitting, seed + 5_000, { full: 2, mid: 0, short: 0, tokens: o.tuningTokens, midTokens: o.tuningTokens, shortTokens: o.tuningTokens });
+  const tuning = await runArms(tauGridArms(catalog, V, o.taus), tuningPlan, "mirostat τ grid");
+  const grid: TauPoint[] = o.taus.map((tau, i) => {
+    const recs = tuning.records[i]!;
+    const mean = recs.reduce((s, r) => s + r.marginal.reduce((a, b) => a + b, 0) / r.marginal.length, 0) / recs.length;
+    return { tau, mean: Number(mean.toFixed(3)) };
+  });
+  log(`mirostat: ${grid.map((g) => `τ ${g.tau} → ${g.mean}`).join(", ")}`);
+
+  // ---- Arms ---------------------------------------------------------------------------------
+  const arms = buildArms(targets, { catalog, vocabSize: V, schedules: scheduleFiles, grid });
+  const run = await runArms(arms, plan, "modes × targets");
+
+  // ---- Results ------------------------------------------------------------------------------
+  const summaries = arms.map((spec, i) => ({ spec, ...summarizeArm(spec, run.records[i]!, run.micros[i]!, tokens) }));
+  const { commit, machine } = await io.describeRun(sessions.length);
+  const results: EvalResults = {
+    version: 1,
+    command: o.command,
+    commit,
+    date: new Date().toISOString().slice(0, 10),
+    machine,
+    seconds: Math.round((performance.now() - started) / 1000),
+    model: { name: model.name, id: model.id },
+    plan: { measuredRows: ROWS, marginalRows: MARGINAL_ROWS, tokens, full, short, shortTokens, prompts: new Set(plan.map((e) => e.promptIds)).size, seed },
+    mirostat: { tuningTokens: o.tuningTokens, tuningEpisodes: tuningPlan.length, grid },
+    targets: resultsByTarget(targets, summaries),
+  };
+  await mkdir(o.out, { recursive: true });
+  await writeFile(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const report = renderEvalReport(results);
+  await writeFile(join(o.out, "README.md"), report);
+
+  const positions = Array.from({ length: tokens }, (_, t) => t);
+  const ticks = [0, 10, 50, 300, tokens];
+  for (const target of targets) {
+    const mine = summaries.filter((s) => s.spec.target === target);
+    const line = (of: (s: (typeof mine)[number]) => ArrayLike<number>) => mine.map((s): Series => ({ x: positions, y: of(s), label: s.spec.label, color: modeColor(s.spec.label) }));
+    await writeFile(
+      join(o.out, `target-${target}.svg`),
+      renderSvg([
+        {
+          title: `Marginal entropy over ${ROWS} rows, held-out prompts (target ${target} nats)`,
+          xLabel: "position t (log scale)",
+          yLabel: "H(p̄_t), nats",
+          xScale: "log1p",
+          xTicks: ticks,
+          series: [...line((s) => s.marginal), { x: [0, tokens - 1], y: [target, target], label: "target", color: "#d62728", dash: true }],
+        },
+        { title: "Mean temperature", xLabel: "position t (log scale)", yLabel: "T", xScale: "log1p", xTicks: ticks, series: line((s) => s.temperature) },
+      ]),
+    );
+  }
+  await writeFile(join(o.out, "repetition.svg"), renderRepetitionSvg(results));
+  io.stdout(report);
+  log(`eval: wrote ${join(o.out, "README.md")}, results.json and ${targets.length + 1} plots in ${results.seconds} s`);
+  return results;
+}
+
+/** Runs every arm over the plan, the arms of one row count in one batch; returns records per arm and controller µs per row-token. */
+async function runArmsOn(
+  sessions: readonly CausalLM[],
+  progress: Progress,
+  tokens: number,
+  arms: readonly ArmSpec[],
+  episodes: readonly Episode[],
+  label: string,
+  observe: (record: EpisodeRecord) => (step: Step) => void,
+): Promise<{ records: EpisodeRecord[][]; micros: number[] }> {
+  const records: EpisodeRecord[][] = arms.map(() => []);
+  const clocks = arms.map(() => ({ ms: 0 }));
+  const rowTokens = arms.map(() => 0);
+  for (const rows of [...new Set(arms.map((a) => a.rows))]) {
+    const mine = arms.flatMap((a, i) => (a.rows === rows ? [i] : []));
+    const batch = mine.flatMap((i) => episodes.map((e) => ({ arm: i, episode: e })));
+    progress.begin(`${label} (${rows} rows)`, planWork(batch.map((b) => b.episode)), batch.reduce((s, b) => s + b.episode.tokens, 0) / tokens);
+    await createRunner(sessions, rows, progress).run(
+      batch.map((b) => b.episode),
+      (k) => timed(arms[batch[k]!.arm]!.make(), clocks[batch[k]!.arm]!),
+      (k) => {
+        const { arm, episode } = batch[k]!;
+        const record = createRecord(episode.tokens, ROWS);
+        records[arm]!.push(record);
+        rowTokens[arm] = rowTokens[arm]! + episode.tokens * rows;
+        return observe(record);
+      },
+    );
+    progress.end();
+  }
+  return { records, micros: clocks.map((c, i) => (1000 * c.ms) / rowTokens[i]!) };
+}

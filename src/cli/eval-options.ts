@@ -1,0 +1,67 @@
+/** `npm run eval`'s command line: the option table, and the checked options it reads to. */
+import { type CommandSpec, flag, int, list, type OptionTable, text, type Values } from "./args.js";
+
+export const EVAL_COMMAND = {
+  name: "eval",
+  summary:
+    "Every decoding mode on the same held-out prompts and seeds, B = 30 continuations, at several targets; writes results.json, README.md and the plots into --out.",
+  examples: ["npm run eval -- --targets 3.5,5,6.5 --full 2 --short 8", "npm run eval -- --render-only"],
+  options: {
+    model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),
+    schedules: text("schedules", "directory of fitted schedules and calibrations", "DIR"),
+    prompts: text("schedules/prompts.txt", "prompts; the held-out ones are evaluated", "FILE"),
+    targets: list("3.5,5,6.5", "target marginal entropies, nats (each needs a fitted schedule)"),
+    tokens: int(1000, "tokens per full-length episode"),
+    full: int(2, "full-length episodes per mode"),
+    short: int(8, "short episodes per mode", 0),
+    "short-tokens": int(50, "tokens of a short episode"),
+    seed: int(7, "first seed of the plan", 0),
+    "mirostat-taus": list("0.5,1,2,3,4.5,8", "Mirostat τ grid matched to each target, nats"),
+    "mirostat-tokens": int(200, "tokens per episode of the τ grid"),
+    sessions: int(2, "model sessions decoding side by side (one intra-op thread each)"),
+    out: text("docs/eval", "directory the report goes to", "DIR"),
+    "render-only": flag("re-render README.md and repetition.svg from the results.json in --out; runs nothing"),
+  },
+} satisfies CommandSpec<OptionTable>;
+
+/** What `npm run eval` was asked to do, checked. */
+export interface EvalOptions {
+  readonly renderOnly: boolean;
+  readonly model: string;
+  readonly schedules: string;
+  readonly prompts: string;
+  readonly targets: readonly number[];
+  readonly tokens: number;
+  readonly full: number;
+  readonly short: number;
+  readonly shortTokens: number;
+  readonly seed: number;
+  /** Mirostat τ grid, ascending. */
+  readonly taus: readonly number[];
+  readonly tuningTokens: number;
+  readonly sessions: number;
+  readonly out: string;
+  /** The command line as typed, recorded in results.json. */
+  readonly command: string;
+}
+
+/** The checked options; `argv` is what was typed after `npm run eval --`. */
+export function evalOptions(v: Values<typeof EVAL_COMMAND.options>, argv: readonly string[]): EvalOptions {
+  return {
+    renderOnly: v["render-only"],
+    model: v.model,
+    schedules: v.schedules,
+    prompts: v.prompts,
+    targets: v.targets,
+    tokens: v.tokens,
+    full: v.full,
+    short: v.short,
+    shortTokens: v["short-tokens"],
+    seed: v.seed,
+    taus: [...v["mirostat-taus"]].sort((a, b) => a - b),
+    tuningTokens: v["mirostat-tokens"],
+    sessions: v.sessions,
+    out: v.out,
+    command: `npm run eval -- ${argv.join(" ")}`.trim().replace(/ --$/, ""),
+  };
+}
