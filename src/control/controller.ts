@@ -157,3 +157,20 @@ export function createFeedbackCounter(o: ResolvedControllerOptions): FeedbackCou
     },
   };
 }
+
+/**
+ * Feedback on per-row log-T corrections: each active row's correction moves by gain · (aim − H_b),
+ * with H_b the exact entropy the draw computed, except while its temperature sits at the clamp
+ * the error pushes toward (conditional integration, so a correction cannot wind up beyond what
+ * the clamp allows). Mutates `correction` (absent entries count as 0).
+ */
+export function integrateCorrectionsInPlace(correction: number[], step: Step, aim: number, gain: number, range: TemperatureRange): void {
+  for (let b = 0; b < step.rows; b++) {
+    const h = step.entropy[b]!;
+    if (step.active[b] === 0 || Number.isNaN(h)) continue;
+    const error = aim - h;
+    const applied = step.temperature[b]!;
+    const pinned = (error > 0 && applied >= Math.fround(range.tMax)) || (error < 0 && applied <= Math.fround(range.tMin));
+    if (!pinned) correction[b] = (correction[b] ?? 0) + gain * error;
+  }
+}

@@ -7,6 +7,11 @@
  * and moves the shared log T by gain · (target − H_marg), clamped — integral action as in
  * exact.ts. One T for the batch keeps the rows exchangeable; a per-row T (e.g. exact control of
  * each row at a conditional target) is an alternative the evaluation may revisit.
+ *
+ * A target means the marginal over B = 30 continuations in every mode. A batch of n < 30 rows
+ * mixes fewer continuations and reads lower (H over k rows is at most their conditional entropy
+ * + ln k), so the batch aims at target − offset(t): the expected 30-row − n-row gap at this
+ * position and target, fitted offline by subsampling the fitter's 30-row rollouts.
  */
 import { marginalEntropy } from "../sampling/marginal.js";
 import type { Step } from "../sampling/step.js";
@@ -24,8 +29,14 @@ import {
  * Batch-marginal controller. `estimate[b]` is the marginal entropy measured at the previous
  * step (NaN before the first), the same for every active row.
  */
-export function createMarginalController(options: FeedbackControllerOptions): Controller {
+export interface MarginalControllerOptions extends FeedbackControllerOptions {
+  /** The 30-row − n-row marginal entropy expected at a position, nats; default 0 (the batch's own marginal). */
+  offset?: (position: number) => number;
+}
+
+export function createMarginalController(options: MarginalControllerOptions): Controller {
   const o = resolveControllerOptions(options);
+  const offset = options.offset ?? (() => 0);
   const tInit = resolveInitialTemperature(options.tInit, o);
   let temperature = tInit;
   let last = Number.NaN;
@@ -49,7 +60,7 @@ export function createMarginalController(options: FeedbackControllerOptions): Co
       if (Number.isNaN(h)) return;
       last = h;
       if (!warm) return;
-      temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - h)), o);
+      temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - offset(step.position) - h)), o);
     },
     reset(): void {
       temperature = tInit;

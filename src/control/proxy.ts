@@ -32,6 +32,7 @@ import {
   type ControllerOptions,
   clampTemperature,
   createFeedbackCounter,
+  integrateCorrectionsInPlace,
   resolveControllerOptions,
 } from "./controller.js";
 
@@ -69,15 +70,7 @@ export function createProxyController(options: ProxyControllerOptions): Controll
     },
     accept(_tokens: Int32Array, step: Step): void {
       if (!counter.count(step)) return;
-      const target = o.target - offset(step.position);
-      for (let b = 0; b < step.rows; b++) {
-        const h = step.entropy[b]!;
-        if (step.active[b] === 0 || Number.isNaN(h)) continue;
-        const error = target - h;
-        const applied = step.temperature[b]!;
-        const pinned = (error > 0 && applied >= Math.fround(o.tMax)) || (error < 0 && applied <= Math.fround(o.tMin));
-        if (!pinned) correction[b] = (correction[b] ?? 0) + o.gain * error;
-      }
+      integrateCorrectionsInPlace(correction, step, o.target - offset(step.position), o.gain, o);
     },
     reset(): void {
       correction.length = 0;

@@ -43,3 +43,18 @@ export function meanConditionalEntropy(probs: Float32Array, rows: number, vocab:
   }
   return count === 0 ? Number.NaN : total / count;
 }
+
+/**
+ * Mean over consecutive groups of `k` rows of each group's marginal entropy, nats: what a
+ * request of n = k would measure on its own batch, averaged over the ⌊rows / k⌋ whole groups in
+ * `probs` ([rows * vocab]; a remainder smaller than k is left out). Costs rows·V additions and
+ * ⌊rows / k⌋·V logs.
+ */
+export function groupMarginalEntropy(probs: Float32Array, rows: number, vocab: number, k: number): number {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be an integer >= 1, got ${k}`);
+  const groups = Math.floor(rows / k);
+  if (groups === 0) return Number.NaN;
+  let total = 0;
+  for (let g = 0; g < groups; g++) total += marginalEntropy(probs.subarray(g * k * vocab, (g + 1) * k * vocab), k, vocab);
+  return total / groups;
+}

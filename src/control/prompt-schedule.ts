@@ -1,0 +1,72 @@
+/**
+ * Prompt-aware schedule — the fitted T(t) as feed-forward, corrected per row by what the draw
+ * already measures, so the target holds for the caller's own prompt and not only on average
+ * over the prompts the schedule was fitted on.
+ *
+ * t = 0: every row conditions on the same prompt, so the marginal entropy over any number of
+ * continuations equals one row's entropy, and T_b(0) is solved exactly from the prompt's logits
+ * (solve-temperature.ts). c_b = log(T_b(0) / T_fit(0)) is then this prompt's own offset from the
+ * fitted average.
+ * t > 0: T_b = clamp(T_fit(t) · exp(c_b)). With an offset table (marginal − conditional at this
+ * target, fitted beside the proxy calibration), accept moves c_b by gain · (target − offset(t) −
+ * H_b) from the exact entropy H_b the draw computed — the proxy's feedback (proxy.ts) on the
+ * schedule's feed-forward, with the same conditional integration at a clamp. Without one
+ * (gain 0) the schedule runs open-loop after the first token, carrying the prompt's offset.
+ */
+import { type Step, rowOf } from "../sampling/step.js";
+import { scaleRowInto } from "../sampling/temperature.js";
+import { temperatureForEntropy } from "../sampling/solve-temperature.js";
+import {
+  type Controller,
+  type ControllerOptions,
+  clampTemperature,
+  createFeedbackCounter,
+  integrateCorrectionsInPlace,
+  resolveControllerOptions,
+} from "./controller.js";
+import { type ScheduleSet, temperatureAt } from "./schedule.js";
+
+export interface PromptScheduleOptions extends ControllerOptions {
+  readonly schedules: ScheduleSet;
+  /** Marginal − conditional entropy expected at a position for this target, nats; feedback needs it. */
+  readonly offset?: (position: number) => number;
+}
+
+/**
+ * Prompt-aware schedule controller for `target` (OutOfRangeError outside the fitted targets).
+ * `estimate[b]` is the target, as for the plain schedule. Feedback runs only with an `offset`.
+ */
+export function createPromptScheduleController(options: PromptScheduleOptions): Controller {
+  const o = resolveControllerOptions(options);
+  const { schedules, offset } = options;
+  const gain = offset ? o.gain : 0;
+  temperatureAt(schedules, o.target, 0);
+  const correction: number[] = [];
+  const counter = createFeedbackCounter(o);
+  return {
+    name: "schedule",
+    get saturation(): number {
+      return counter.saturation;
+    },
+    apply(step: Step): void {
+      const fitted = temperatureAt(schedules, o.target, step.position);
+      for (let b = 0; b < step.rows; b++) {
+        if (step.active[b] === 0) continue;
+        if (correction[b] === undefined) {
+          // The row's first token: its entropy is the marginal, so solve it exactly.
+          correction[b] = Math.log(temperatureForEntropy(rowOf(step.logits, step, b), o.target, o.tMin, o.tMax) / fitted);
+        }
+        scaleRowInto(step, b, clampTemperature(fitted * Math.exp(correction[b]!), o));
+        step.estimate[b] = o.target;
+      }
+    },
+    accept(_tokens: Int32Array, step: Step): void {
+      if (!counter.count(step) || gain === 0 || !offset) return;
+      integrateCorrectionsInPlace(correction, step, o.target - offset(step.position), gain, o);
+    },
+    reset(): void {
+      correction.length = 0;
+      counter.reset();
+    },
+  };
+}

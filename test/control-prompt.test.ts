@@ -1,0 +1,100 @@
+/**
+ * The pieces that make one `target` mean the 30-row marginal for the caller's own prompt: the
+ * exact first-token solve, the per-target tables, the k-row marginal, and the offsets the
+ * prompt-aware schedule and the marginal controller aim with (sign errors there must fail).
+ */
+import { describe, expect, it } from "vitest";
+import { createMarginalController } from "../src/control/marginal.js";
+import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
+import { createScheduleSet } from "../src/control/schedule.js";
+import { tableAtTarget, validateTargetTable } from "../src/control/target-table.js";
+import { entropyOf } from "../src/sampling/entropy.js";
+import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
+import { createRng } from "../src/sampling/rng.js";
+import { temperatureForEntropy } from "../src/sampling/solve-temperature.js";
+import { drive, fillGaussian, meanOver } from "./plant.js";
+
+describe("temperatureForEntropy", () => {
+  const z = fillGaussian(createRng(3), new Float32Array(4096)).map((v) => 4 * v);
+  it.each([0.5, 2, 3.5, 5, 6.5, 8])("hits target %f nats to 1e-3", (target) => {
+    const T = temperatureForEntropy(z, target, 0.001, 100);
+    expect(Math.abs(entropyOf(z, T) - target)).toBeLessThan(1e-3);
+  });
+  it("returns the clamp whose end the target lies beyond", () => {
+    expect(temperatureForEntropy(z, 8.3, 0.05, 1)).toBe(1);
+    expect(temperatureForEntropy(z, 0, 0.05, 1)).toBe(0.05);
+  });
+});
+
+describe("groupMarginalEntropy", () => {
+  const rows = 6;
+  const vocab = 8;
+  const probs = new Float32Array(rows * vocab);
+  // Row b puts all its mass on token b mod 3: rows 0-2 differ, rows 3-5 repeat them.
+  for (let b = 0; b < rows; b++) probs[b * vocab + (b % 3)] = 1;
+  it("is the mean conditional at k = 1 and the batch marginal at k = rows", () => {
+    expect(groupMarginalEntropy(probs, rows, vocab, 1)).toBeCloseTo(meanConditionalEntropy(probs, rows, vocab), 12);
+    expect(groupMarginalEntropy(probs, rows, vocab, rows)).toBeCloseTo(marginalEntropy(probs, rows, vocab), 12);
+  });
+  it("averages whole consecutive groups and leaves a remainder out", () => {
+    // k = 2: groups {0,1}, {2,3}, {4,5} each hold two distinct tokens: ln 2.
+    expect(groupMarginalEntropy(probs, rows, vocab, 2)).toBeCloseTo(Math.log(2), 12);
+    // k = 4: one group {0,1,2,3} with tokens 0,1,2,0: −(½ ln ½ + 2·¼ ln ¼).
+    expect(groupMarginalEntropy(probs, rows, vocab, 4)).toBeCloseTo(0.5 * Math.log(2) + 0.5 * Math.log(4), 12);
+    expect(groupMarginalEntropy(probs, rows, vocab, 7)).toBeNaN();
+  });
+});
+
+describe("target tables", () => {
+  const table = { targets: [3, 5], positions: [0, 100], values: [[0, 2], [0, 1]] };
+  it("interpolate linearly in target and position, holding the ends", () => {
+    expect(tableAtTarget(table, 3)(50)).toBeCloseTo(1, 12);
+    expect(tableAtTarget(table, 4)(100)).toBeCloseTo(1.5, 12);
+    expect(tableAtTarget(table, 4.5)(50)).toBeCloseTo(0.625, 12);
+    expect(tableAtTarget(table, 2)(1000)).toBeCloseTo(2, 12);
+    expect(tableAtTarget(table, 9)(1000)).toBeCloseTo(1, 12);
+  });
+  it("reject tables that do not fit together, naming the field", () => {
+    expect(() => validateTargetTable({ ...table, targets: [5, 3] }, "offsets")).toThrow(/^offsets\.targets/);
+    expect(() => validateTargetTable({ ...table, values: [[0, 2]] }, "offsets")).toThrow(/^offsets\.values must have one row per target/);
+    expect(() => validateTargetTable({ ...table, values: [[0, 2], [0, Number.NaN]] }, "offsets")).toThrow(/^offsets\.values\[1\]/);
+  });
+});
+
+describe("prompt-aware schedule", () => {
+  const schedules = createScheduleSet([
+    { target: 3, positions: [0], temperatures: [0.7] },
+    { target: 6, positions: [0], temperatures: [1.2] },
+  ]);
+  const plant = { rows: 3, vocab: 512, steps: 400, seed: 4 };
+
+  it("solves the first token exactly: its entropy is the target to 1e-3 nats, whatever the fitted T(0)", () => {
+    for (const target of [3.5, 5]) {
+      const trace = drive(createPromptScheduleController({ schedules, target }), { ...plant, steps: 1 });
+      for (const h of trace.entropy[0]!) expect(Math.abs(h - target)).toBeLessThan(1e-3);
+    }
+  });
+
+  it("aims each row's conditional entropy at target − offset(t): a wrong-signed offset misses by 2·offset", () => {
+    const target = 5;
+    const offset = 0.8;
+    const trace = drive(createPromptScheduleController({ schedules, target, gain: 0.1, offset: () => offset }), plant);
+    expect(Math.abs(meanOver(trace.entropy, 200) - (target - offset))).toBeLessThan(0.1);
+  });
+
+  it("without an offset runs the fitted T(t) times the prompt's first-token correction", () => {
+    const trace = drive(createPromptScheduleController({ schedules, target: 4.5 }), plant);
+    // Each row carries its own first-token correction (the plant's rows differ from t = 0 on).
+    const first = trace.temperature[0]!;
+    for (const row of trace.temperature.slice(1)) row.forEach((T, b) => expect(T).toBeCloseTo(first[b]!, 5));
+    expect(new Set(first).size).toBe(plant.rows);
+  });
+});
+
+describe("marginal controller on the 30-row scale", () => {
+  it("aims the batch at target − offset(t), the expected 30-row − n-row gap", () => {
+    const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
+    const trace = drive(createMarginalController({ target: 5.5, offset: () => 0.6 }), plant);
+    expect(Math.abs(meanOver(trace.marginal, 300) - 4.9)).toBeLessThan(0.05);
+  });
+});
