@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createProxyController } from "../src/control/proxy.js";
 import { createScheduleSet, temperatureAt } from "../src/control/schedule.js";
-import { parseCalibration, parseSchedule } from "../src/control/schedule-schema.js";
+import { parseCalibration, parseSchedule, serializeCalibration, serializeSchedule, type CalibrationFile, type ScheduleFile } from "../src/control/schedule-schema.js";
 
 const schedule = () => ({
   version: 1,
@@ -114,5 +116,60 @@ describe("parseCalibration", () => {
     ["heldout.spearman", 1.5],
   ])("rejects a bad %s, naming it", (path, value) => {
     expect(() => parseCalibration(withField(calibration(), path, value))).toThrow(new RegExp(`^calibration file: ${path.replace(/\./g, "\\.")}: `));
+  });
+});
+
+describe("serializeSchedule / serializeCalibration", () => {
+  const bare = (): ScheduleFile => parseSchedule(schedule());
+  const full = (): ScheduleFile => ({
+    ...bare(),
+    fit: { ...bare().fit, iterations: 4 },
+    heldout: { ...bare().heldout, windowSe: { "0-50": 0.01 }, noiseFloor0To300: 0.08, noiseFloor0To1000: 0.07 },
+    baseline: { temperature: 0.95, rmse0To300: 0.4, rmse0To1000: 0.2, windowBias: { "0-50": -0.8 }, windowSe: { "0-50": 0.05 } },
+  });
+  const cal = (): CalibrationFile => ({ ...parseCalibration(calibration()), heldout: { mae: 0.15, spearman: 0.93, candidates: { std: { mae: 0.3, spearman: 0.8 } } } });
+
+  it.each([
+    ["a schedule without the optional fields", bare],
+    ["a schedule with every optional field", full],
+  ])("round-trips %s: parse(serialize(x)) equals x", (_, make) => {
+    const x = make();
+    expect(parseSchedule(JSON.parse(serializeSchedule(x)))).toEqual(x);
+  });
+
+  it("round-trips a calibration, with and without the candidates' scores", () => {
+    expect(parseCalibration(JSON.parse(serializeCalibration(cal())))).toEqual(cal());
+    const without = parseCalibration(calibration());
+    expect(parseCalibration(JSON.parse(serializeCalibration(without)))).toEqual(without);
+  });
+
+  it("writes snake_case in the schema's order, knot tables on one line, provenance last, and a final newline", () => {
+    const text = serializeSchedule(full(), { sweep: { temperatures: [0.5, 1] } });
+    expect(Object.keys(JSON.parse(text))).toEqual(["version", "kind", "model_id", "target", "fit", "positions", "temperatures", "heldout", "baseline", "run"]);
+    expect(text).toContain('\n  "positions": [0, 100, 1000],\n');
+    expect(text).toContain('"temperatures": [0.5, 1]');
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(Object.keys(JSON.parse(serializeCalibration(cal(), { seed: 1 })))).toEqual(["version", "kind", "model_id", "statistic", "x", "entropy", "offset", "gain", "heldout", "run"]);
+  });
+
+  it("refuses to write what would not load, naming the field", () => {
+    expect(() => serializeSchedule({ ...bare(), temperatures: [1, 1] })).toThrow(/^schedule file: temperatures: /);
+    expect(() => serializeCalibration({ ...cal(), x: [0, 2, 2, 12] })).toThrow(/^calibration file: x: /);
+  });
+
+  // The files in schedules/ were written before the serializers existed: rewriting each from
+  // what parse reads (plus its `run` provenance) must give the same bytes.
+  const shipped = ["schedules"].flatMap(function walk(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /^(target-.*|calibration)\.json$/.test(e.name) ? [join(dir, e.name)] : []));
+  });
+
+  it("finds the shipped files", () => {
+    expect(shipped.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(shipped)("rewrites %s byte for byte", (path) => {
+    const text = readFileSync(path, "utf8");
+    const json = JSON.parse(text) as { kind: string; run?: Record<string, unknown> };
+    expect(json.kind === "schedule" ? serializeSchedule(parseSchedule(json), json.run) : serializeCalibration(parseCalibration(json), json.run)).toBe(text);
   });
 });
