@@ -1,0 +1,179 @@
+/** `npm run eval` as a program: its options, the arms it builds, how results are assembled, and a whole run on a fake model. */
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseCommandLine } from "../src/cli/args.js";
+import { buildArms, MARGINAL_ROWS, matchedTemperature, matchTau, ROWS, type ArmSpec } from "../src/cli/eval-arms.js";
+import { runEval } from "../src/cli/eval-command.js";
+import { EVAL_COMMAND, evalOptions, type EvalOptions } from "../src/cli/eval-options.js";
+import { createRecord, resultsByTarget, summarizeArm } from "../src/cli/eval-results.js";
+import { runFit } from "../src/cli/fit-command.js";
+import { FIT_COMMAND, fitOptions } from "../src/cli/fit-options.js";
+import { buildCatalog } from "../src/control/catalog.js";
+import { parseSchedule } from "../src/control/schedule-schema.js";
+import type { EvalResults } from "../src/fit/eval-report.js";
+import { createFakeModel, createSink } from "./cli-fake-model.js";
+
+function optionsOf(argv: string[]): EvalOptions {
+  const line = parseCommandLine(EVAL_COMMAND, argv);
+  if (line.help) throw new Error("unexpected --help");
+  return evalOptions(line.values, argv);
+}
+
+describe("eval options", () => {
+  it("sorts the τ grid and records the command as typed", () => {
+    const o = optionsOf(["--mirostat-taus", "3,0.5,1", "--full", "1"]);
+    expect(o.taus).toEqual([0.5, 1, 3]);
+    expect(o.command).toBe("npm run eval -- --mirostat-taus 3,0.5,1 --full 1");
+    expect(optionsOf([]).command).toBe("npm run eval");
+  });
+});
+
+describe("matchTau", () => {
+  const grid = [
+    { tau: 1, mean: 3 },
+    { tau: 2, mean: 4 },
+    { tau: 4, mean: 5 },
+  ];
+
+  it("interpolates τ linearly between the grid points around the target", () => {
+    expect(matchTau(grid, 3.5)).toEqual({ tau: 1.5 });
+    expect(matchTau(grid, 4.5)).toEqual({ tau: 3 });
+    expect(matchTau(grid, 5)).toEqual({ tau: 4 });
+  });
+
+  it("clamps to the closest end and says why", () => {
+    expect(matchTau(grid, 6)).toEqual({ tau: 4, note: expect.stringContaining("cannot exceed the model's own") });
+    expect(matchTau(grid, 2)).toEqual({ tau: 1, note: expect.stringContaining("extend --mirostat-taus downwards") });
+  });
+});
+
+describe("buildArms on the shipped schedules and calibration", () => {
+  const modelId = "7bb613a7ac5a76a5";
+  const dir = join("schedules", modelId);
+  const files = readdirSync(dir)
+    .filter((n) => n.endsWith(".json"))
+    .map((name) => ({ name, json: JSON.parse(readFileSync(join(dir, name), "utf8")) as unknown }));
+  const catalog = buildCatalog(modelId, files);
+  const schedules = files.filter((f) => f.name.startsWith("target-")).map((f) => parseSchedule(f.json));
+  const grid = [
+    { tau: 1, mean: 3 },
+    { tau: 8, mean: 7 },
+  ];
+  const context = { catalog, vocabSize: 4096, schedules, grid };
+
+  it("builds every mode at every target, in order, with the matched fixed T and τ", () => {
+    const arms = buildArms([3.5, 5], context);
+    expect(arms.map((a) => `${a.target} ${a.label}`)).toEqual([
+      ...[3.5, 5].flatMap((t) => {
+        const T = matchedTemperature(schedules, t).toFixed(2);
+        const tau = matchTau(grid, t).tau;
+        return [`fixed T=${T}`, "schedule", "proxy", "marginal n=4", "marginal n=8", "exact", `mirostat τ=${tau}`].map((l) => `${t} ${l}`);
+      }),
+    ]);
+    expect(arms.filter((a) => a.mode === "marginal").every((a) => a.rows === MARGINAL_ROWS)).toBe(true);
+    expect(arms.filter((a) => a.mode !== "marginal").every((a) => a.rows === ROWS)).toBe(true);
+    const proxy = arms.find((a) => a.mode === "proxy")!;
+    expect(proxy.setting).toBe(`${catalog.calibration!.statistic}, gain ${catalog.calibration!.gain}`);
+    expect(proxy.note).toBeUndefined();
+  });
+
+  it("makes a fresh sampler per call", () => {
+    for (const arm of buildArms([5], context)) {
+      const a = arm.make();
+      expect(typeof a.apply).toBe("function");
+      expect(arm.make()).not.toBe(a);
+    }
+  });
+
+  it("names the fitted targets when one has no schedule to match a fixed T from", () => {
+    expect(() => buildArms([4], context)).toThrow(/no fitted schedule with a baseline at target 4; fitted: /);
+  });
+
+  it("needs a calibration", () => {
+    expect(() => buildArms([5], { ...context, catalog: { ...catalog, calibration: undefined } })).toThrow(/no proxy calibration/);
+  });
+});
+
+describe("result assembly", () => {
+  const spec = (target: number, label: string): ArmSpec => ({ target, mode: label, label, setting: "s", rows: ROWS, make: () => ({ name: "none", apply: () => {} }) });
+
+  it("summarizes an arm's episodes: bias per window, temperature per window, and the arm's identity", () => {
+    const tokens = 60;
+    const records = [0, 1].map(() => {
+      const r = createRecord(tokens, 3);
+      r.marginal.fill(5.25);
+      r.conditional.fill(4);
+      r.temperature.fill(0.9);
+      r.ids.forEach((row, b) => row.forEach((_, t) => (row[t] = (t * (b + 1)) % 7)));
+      return r;
+    });
+    const { result, marginal } = summarizeArm({ ...spec(5, "fixed"), note: "a note" }, records, 12.345, tokens);
+    expect(result).toMatchObject({ mode: "fixed", label: "fixed", setting: "s", rows: ROWS, controllerMicros: 12.35, note: "a note" });
+    expect(result.windowBias).toEqual({ "0-10": 0.25, "10-50": 0.25, "50-300": 0.25 });
+    expect(result.rmse0To300).toBeCloseTo(0.25, 4);
+    expect(result.temperature).toEqual({ "0-10": 0.9, "10-50": 0.9, "50-300": 0.9 });
+    expect(result.conditional["0-10"]).toBe(4);
+    expect(marginal[0]).toBeCloseTo(5.25, 6);
+  });
+
+  it("groups results by target in the targets' order", () => {
+    const result = (label: string) => ({ label }) as unknown as EvalResults["targets"][number]["arms"][number];
+    const arms = [
+      { spec: spec(5, "a"), result: result("a") },
+      { spec: spec(3.5, "b"), result: result("b") },
+      { spec: spec(5, "c"), result: result("c") },
+    ];
+    expect(resultsByTarget([3.5, 5], arms)).toEqual([
+      { target: 3.5, arms: [result("b")] },
+      { target: 5, arms: [result("a"), result("c")] },
+    ]);
+  });
+});
+
+describe("runEval on a fake model", () => {
+  it("fits, then evaluates every mode and writes results.json, the report and the plots", async () => {
+    const model = createFakeModel();
+    const dir = await mkdtemp(join(tmpdir(), "isentropic-eval-"));
+    const prompts = join(dir, "prompts.txt");
+    await writeFile(prompts, "In the beginning\nAnd it came\n# held-out\nThen said\nBlessed is\n");
+    const fit = parseCommandLine(FIT_COMMAND, [
+      ...["--targets", "3", "--tokens", "20", "--window", "10", "--batch", "4", "--short-tokens", "5", "--sweep", "0.5,2", "--iterations", "2"],
+      ...["--prompts", prompts, "--out", join(dir, "schedules", model.id), "--readme", join(dir, "schedules", "README.md")],
+    ]);
+    if (fit.help) throw new Error("unexpected --help");
+    await runFit(fitOptions(fit.values), { loadModel: async () => model, stderr: createSink() });
+
+    const out = join(dir, "eval");
+    let report = "";
+    const o = optionsOf(["--targets", "3", "--tokens", "12", "--full", "1", "--short", "1", "--short-tokens", "4", "--mirostat-taus", "0.5,1,2", "--mirostat-tokens", "6", "--sessions", "1"]);
+    const results = await runEval(
+      { ...o, schedules: join(dir, "schedules"), prompts, out },
+      {
+        loadModel: async () => model,
+        loadCatalog: async (root, id) => {
+          const names = (await readdir(join(root, id))).filter((n) => n.endsWith(".json"));
+          return buildCatalog(id, await Promise.all(names.map(async (name) => ({ name, json: JSON.parse(await readFile(join(root, id, name), "utf8")) as unknown }))));
+        },
+        describeRun: async () => ({ commit: "abc1234", machine: "a test" }),
+        stdout: (text) => void (report += text),
+        stderr: createSink(),
+      },
+    );
+    expect(results).toBeDefined();
+    expect(results!).toMatchObject({ commit: "abc1234", machine: "a test", model: { name: "fake", id: model.id }, plan: { tokens: 12, full: 1, short: 1, shortTokens: 4, seed: 7 } });
+    expect(results!.mirostat.grid.map((g) => g.tau)).toEqual([0.5, 1, 2]);
+    expect(results!.targets.map((t) => t.target)).toEqual([3]);
+    expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["fixed", "schedule", "proxy", "marginal", "marginal", "exact", "mirostat"]);
+    expect((await readdir(out)).sort()).toEqual(["README.md", "repetition.svg", "results.json", "target-3.svg"]);
+    expect(JSON.parse(await readFile(join(out, "results.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));
+    expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
+
+    // --render-only: the report again from results.json, nothing run.
+    await writeFile(join(out, "README.md"), "stale");
+    expect(await runEval({ ...o, renderOnly: true, out }, { loadModel: () => Promise.reject(new Error("no model")), loadCatalog: () => Promise.reject(new Error("no catalog")), describeRun: () => Promise.reject(new Error("no")), stdout: () => {}, stderr: createSink() })).toBeUndefined();
+    expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
+  });
+});
