@@ -143,6 +143,16 @@ describe("serializeSchedule / serializeCalibration", () => {
     expect(parseCalibration(JSON.parse(serializeCalibration(without)))).toEqual(without);
   });
 
+  it("round-trips per-target offsets and the k-row marginal gaps, and refuses a table that does not fit together", () => {
+    const table = { targets: [3.5, 6.5], positions: [0, 10, 1000], values: [[0, 1.8, 2], [0, 1.1, 1.2]] };
+    const withGaps: CalibrationFile = { ...cal(), offsets: table, marginalGaps: [{ rows: 4, table }, { rows: 8, table }] };
+    const text = serializeCalibration(withGaps);
+    expect(parseCalibration(JSON.parse(text))).toEqual(withGaps);
+    expect(JSON.parse(text).marginal_gaps[1]).toEqual({ rows: 8, ...table });
+    expect(() => serializeCalibration({ ...withGaps, offsets: { ...table, values: [[0, 1.8, 2]] } })).toThrow(/offsets: table\.values must have one row per target/);
+    expect(() => parseCalibration({ ...calibration(), marginal_gaps: [{ rows: 1, ...table }] })).toThrow(/marginal_gaps\.0\.rows/);
+  });
+
   it("writes snake_case in the schema's order, knot tables on one line, provenance last, and a final newline", () => {
     const text = serializeSchedule(full(), { sweep: { temperatures: [0.5, 1] } });
     expect(Object.keys(JSON.parse(text))).toEqual(["version", "kind", "model_id", "target", "fit", "positions", "temperatures", "heldout", "baseline", "run"]);
@@ -159,9 +169,9 @@ describe("serializeSchedule / serializeCalibration", () => {
 
   // The files in schedules/ were written before the serializers existed: rewriting each from
   // what parse reads (plus its `run` provenance) must give the same bytes.
-  const shipped = ["schedules"].flatMap(function walk(dir: string): string[] {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /^(target-.*|calibration)\.json$/.test(e.name) ? [join(dir, e.name)] : []));
-  });
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /^(target-.*|calibration)\.json$/.test(e.name) ? [join(dir, e.name)] : []));
+  const shipped = walk("schedules");
 
   it("finds the shipped files", () => {
     expect(shipped.length).toBeGreaterThanOrEqual(2);

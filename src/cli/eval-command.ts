@@ -5,11 +5,10 @@
  * the JSON by src/fit/eval-report.ts) and one SVG per target.
  */
 import { execSync } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Catalog } from "../control/catalog.js";
-import { parseSchedule } from "../control/schedule-schema.js";
 import { resampleRows } from "../fit/bootstrap.js";
 import { modeColor, renderEvalReport, renderRepetitionSvg, type EvalResults } from "../fit/eval-report.js";
 import { renderSvg, type Series } from "../fit/plot.js";
@@ -24,6 +23,7 @@ import type { EvalOptions } from "./eval-options.js";
 import { createRecord, recorder, resultsByTarget, summarizeArm, type EpisodeRecord } from "./eval-results.js";
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
 import { createRunner, makePlan, planWork, type Episode } from "./fit-runner.js";
+import { readScheduleDir } from "./schedule-files.js";
 
 export interface EvalIo {
   /** One model session with one intra-op thread; called once per session. */
@@ -94,10 +94,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const catalog = await io.loadCatalog(o.schedules, model.id);
   if (!catalog.schedules) throw new Error(`no fitted schedules for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
   if (!catalog.calibration) throw new Error(`no proxy calibration for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
-  const scheduleDir = join(o.schedules, model.id);
-  const scheduleFiles = await Promise.all(
-    (await readdir(scheduleDir)).filter((n) => /^target-.*\.json$/.test(n)).map(async (n) => parseSchedule(JSON.parse(await readFile(join(scheduleDir, n), "utf8")))),
-  );
+  const scheduleFiles = (await readScheduleDir(join(o.schedules, model.id))).map((s) => s.file);
   const prompts = parsePrompts(await readFile(o.prompts, "utf8"));
   const encode = (p: string): number[] => model.tokenizer.encode(p);
   const heldout = prompts.heldout.map(encode);

@@ -18,13 +18,13 @@
  * server, only shown side by side in the README) and the calibration is skipped.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { offsetFromTable } from "../control/calibration.js";
 import { createFixedController } from "../control/fixed.js";
 import { createProxyController } from "../control/proxy.js";
 import { createScheduleController, createScheduleSet } from "../control/schedule.js";
-import { parseSchedule, serializeCalibration, serializeSchedule, type CalibrationFile, type ScheduleFile } from "../control/schedule-schema.js";
+import { serializeCalibration, serializeSchedule, type CalibrationFile, type ScheduleFile } from "../control/schedule-schema.js";
 import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
 import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
 import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
@@ -47,6 +47,7 @@ import { createProgress, type ProgressStream } from "./fit-progress.js";
 import type { FitOptions } from "./fit-options.js";
 import { writeReadme } from "./fit-readme.js";
 import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
+import { readScheduleDir } from "./schedule-files.js";
 
 export interface FitIo {
   /** One model session with one intra-op thread; called once per session. */
@@ -84,12 +85,6 @@ function sampleTokens(samples: TokenSamples, every = 5): (step: Step) => void {
   };
 }
 
-/** The fitted schedules on disk in `dir`. */
-async function readSchedules(dir: string): Promise<ScheduleFile[]> {
-  const names = (await readdir(dir)).filter((n) => /^target-.*\.json$/.test(n));
-  return Promise.all(names.map(async (n) => parseSchedule(JSON.parse(await readFile(join(dir, n), "utf8")))));
-}
-
 /** Run the fit `o` asks for; returns the paths written (the README last). */
 export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
   const log = (line: string): void => void io.stderr.write(`${line}\n`);
@@ -120,7 +115,7 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
   const outDir = o.compare ? join(modelDir, method) : modelDir;
   const calibrate = o.calibration;
   /** The schedules on disk, when only the calibration is fitted against them. */
-  const shipped = o.task === "calibration" ? await readSchedules(modelDir) : undefined;
+  const shipped = o.task === "calibration" ? (await readScheduleDir(modelDir)).map((s) => s.file) : undefined;
   if (shipped?.length === 0) throw new Error(`--calibration-only: no schedules in ${modelDir}`);
   const targets = shipped ? shipped.map((s) => s.target).sort((a, b) => a - b) : o.targets;
   await mkdir(outDir, { recursive: true });

@@ -1,48 +1,43 @@
 /** Regenerate schedules/README.md from the fitted files of one model on disk (Node only). */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, relative, dirname } from "node:path";
-import { parseCalibration, parseSchedule } from "../control/schedule-schema.js";
+import { parseCalibration } from "../control/schedule-schema.js";
 import { renderReport, type ReportedCalibration, type ReportedSchedule } from "../fit/report.js";
+import { readScheduleDir } from "./schedule-files.js";
 
-interface Provenance {
-  run?: {
-    sweep?: { rollouts?: number; seconds?: number; temperatures?: number[] };
-    fit_plan?: { full_length_iterations?: number };
-    heldout_plan?: { seconds?: number; full?: number; mid?: number; short?: number; short_tokens?: number; prompts?: number };
-    gain_trials?: { gain: number; rmse_0_window: number }[];
-    window?: number;
-  };
+/** The fitter's `run` record, as far as the README reads it. */
+interface Run {
+  sweep?: { rollouts?: number; seconds?: number; temperatures?: number[] };
+  fit_plan?: { full_length_iterations?: number };
+  heldout_plan?: { seconds?: number; full?: number; mid?: number; short?: number; short_tokens?: number; prompts?: number };
+  gain_trials?: { gain: number; rmse_0_window: number }[];
+  window?: number;
 }
 
 async function readSchedules(dir: string, base: string): Promise<ReportedSchedule[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^target-.*\.json$/.test(n));
-  const items = await Promise.all(
-    names.map(async (name) => {
-      const json = JSON.parse(await readFile(join(dir, name), "utf8")) as Provenance;
-      const run = json.run;
-      return {
-        file: parseSchedule(json),
-        path: relative(base, join(dir, name)),
-        ...(run?.sweep?.seconds !== undefined ? { sweepSeconds: run.sweep.seconds } : {}),
-        ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
-        ...(run?.sweep?.temperatures ? { sweepTemperatures: run.sweep.temperatures } : {}),
-        ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
-        ...(run?.fit_plan?.full_length_iterations !== undefined ? { fullLengthIterations: run.fit_plan.full_length_iterations } : {}),
-        ...(run?.heldout_plan?.prompts !== undefined
-          ? {
-              heldoutPlan: {
-                full: run.heldout_plan.full ?? 0,
-                mid: run.heldout_plan.mid ?? 0,
-                short: run.heldout_plan.short ?? 0,
-                shortTokens: run.heldout_plan.short_tokens ?? 0,
-                prompts: run.heldout_plan.prompts,
-              },
-            }
-          : {}),
-      };
-    }),
-  );
-  return items.sort((a, b) => a.file.target - b.file.target);
+  return (await readScheduleDir(dir)).map(({ path, file, run: provenance }) => {
+    const run = provenance as Run | undefined;
+    return {
+      file,
+      path: relative(base, path),
+      ...(run?.sweep?.seconds !== undefined ? { sweepSeconds: run.sweep.seconds } : {}),
+      ...(run?.sweep?.rollouts !== undefined ? { sweepRollouts: run.sweep.rollouts } : {}),
+      ...(run?.sweep?.temperatures ? { sweepTemperatures: run.sweep.temperatures } : {}),
+      ...(run?.heldout_plan?.seconds !== undefined ? { heldoutSeconds: run.heldout_plan.seconds } : {}),
+      ...(run?.fit_plan?.full_length_iterations !== undefined ? { fullLengthIterations: run.fit_plan.full_length_iterations } : {}),
+      ...(run?.heldout_plan?.prompts !== undefined
+        ? {
+            heldoutPlan: {
+              full: run.heldout_plan.full ?? 0,
+              mid: run.heldout_plan.mid ?? 0,
+              short: run.heldout_plan.short ?? 0,
+              shortTokens: run.heldout_plan.short_tokens ?? 0,
+              prompts: run.heldout_plan.prompts,
+            },
+          }
+        : {}),
+    };
+  });
 }
 
 /** Write the README at `path` for model `modelId` from the fitted files in `dir` and its `sa/` and `optimize/` comparison folders. */
@@ -55,7 +50,7 @@ export async function writeReadme(path: string, dir: string, modelId: string, mo
   const calPath = join(dir, "calibration.json");
   const raw = await readFile(calPath, "utf8").catch(() => undefined);
   if (raw !== undefined) {
-    const json = JSON.parse(raw) as Provenance;
+    const json = JSON.parse(raw) as { run?: Run };
     calibration = {
       file: parseCalibration(json),
       path: relative(base, calPath),
