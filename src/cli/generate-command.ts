@@ -3,10 +3,12 @@
  * and a compact telemetry summary (mean temperature and entropy per window of positions).
  */
 import { generate, type TokenEvent } from "../decode/generate.js";
-import { planControl } from "../decode/plan.js";
+import { type ControlPlan, planControl } from "../decode/plan.js";
 import type { Catalog } from "../control/catalog.js";
 import type { Model } from "../model/model.js";
+import { OptionError } from "../sampling/option-error.js";
 import { createRng } from "../sampling/rng.js";
+import { UsageError } from "./args.js";
 import type { GenerateValues } from "./generate-options.js";
 
 export interface GenerateIo {
@@ -16,16 +18,26 @@ export interface GenerateIo {
   stderr(line: string): void;
 }
 
+/** The plan a request with these settings gets; a setting the planner refuses is a UsageError naming its flag. */
+function planOf(o: GenerateValues, rows: number, vocabSize: number, catalog: Catalog): ControlPlan {
+  try {
+    return planControl(
+      { mode: o.mode, ...(o.target !== undefined ? { target: o.target } : {}), ...(o.gain !== undefined ? { gain: o.gain } : {}) },
+      { temperature: o.temperature, rows, vocabSize, catalog },
+    );
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(e.option === "rows" ? "n" : e.option, e.message);
+    throw e;
+  }
+}
+
 /** Generate as `o` asks and print the rows and the telemetry; the seed (drawn when absent) is printed. */
 export async function runGenerate(o: GenerateValues, io: GenerateIo): Promise<void> {
   const model = await io.loadModel(o.model);
   const catalog = await io.loadCatalog(o.schedules, model.id);
   const rows = o.n;
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const plan = planControl(
-    { mode: o.mode, ...(o.target !== undefined ? { target: o.target } : {}), ...(o.gain !== undefined ? { gain: o.gain } : {}) },
-    { temperature: o.temperature, rows, vocabSize: model.spec.vocabSize, catalog },
-  );
+  const plan = planOf(o, rows, model.spec.vocabSize, catalog);
   const events: TokenEvent[] = [];
   const started = performance.now();
   for await (const e of generate(model, {
