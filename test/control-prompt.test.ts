@@ -12,6 +12,7 @@ import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
 import { temperatureForEntropy } from "../src/sampling/solve-temperature.js";
+import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
 
 describe("temperatureForEntropy", () => {
@@ -80,6 +81,16 @@ describe("prompt-aware schedule", () => {
     const offset = 0.8;
     const trace = drive(createPromptScheduleController({ schedules, target, gain: 0.1, offset: () => offset }), plant);
     expect(Math.abs(meanOver(trace.entropy, 200) - (target - offset))).toBeLessThan(0.1);
+  });
+
+  it("a row first seen mid-generation (a fallback taking over) is solved for target − offset(t)", () => {
+    const z = fillGaussian(createRng(9), new Float32Array(512)).map((v) => 3 * v);
+    const step = createStep(z, 1, 512, 50);
+    createPromptScheduleController({ schedules, target: 5, offset: (t) => t / 100 }).apply(step);
+    expect(Math.abs(entropyOf(z, step.temperature[0]!) - 4.5)).toBeLessThan(1e-3);
+    const open = createStep(z, 1, 512, 50);
+    createPromptScheduleController({ schedules, target: 4.5 }).apply(open);
+    expect(open.temperature[0]).toBeCloseTo(Math.sqrt(0.7 * 1.2), 5);
   });
 
   it("without an offset runs the fitted T(t) times the prompt's first-token correction", () => {

@@ -69,11 +69,23 @@ describe("entropy modes", () => {
     expect((await run(bare, { entropy: { mode: "mirostat", target: 3 } })).entropy.mode).toBe("mirostat");
   });
 
-  test("schedule follows the fitted temperatures, interpolating between targets", async () => {
-    const r = await run(full, { entropy: { mode: "schedule", target: 2 } });
-    expect(r.entropy).toMatchObject({ requested_mode: "schedule", mode: "schedule" });
+  test("schedule_open follows the fitted temperatures, interpolating between targets", async () => {
+    const r = await run(full, { entropy: { mode: "schedule_open", target: 2 } });
+    expect(r.entropy).toMatchObject({ requested_mode: "schedule_open", mode: "schedule_open" });
     for (const t of temperatures(r)) expect(t).toBeCloseTo(0.9, 5);
     for (const t of r.choices[0]!.telemetry) expect(t.entropy_estimate).toBe(2);
+  });
+
+  test("schedule sees the prompt: its first token's entropy is the target, then it corrects the fitted T", async () => {
+    for (const target of [1.5, 2.5]) {
+      const r = await run(full, { n: 2, entropy: { mode: "schedule", target } });
+      expect(r.entropy).toMatchObject({ requested_mode: "schedule", mode: "schedule" });
+      for (const c of r.choices) {
+        expect(Math.abs(c.telemetry[0]!.entropy - target)).toBeLessThan(1e-3);
+        for (const t of c.telemetry) expect(t.entropy_estimate).toBe(target);
+      }
+      expect(temperatures(r)[0]).not.toBeCloseTo(0.9, 2);
+    }
   });
 
   test("schedule outside the fitted range is a 400 naming the range", async () => {
@@ -119,8 +131,11 @@ describe("entropy modes", () => {
     expect(r.entropy).toMatchObject({ requested_mode: "proxy", mode: "proxy" });
     expect(r.entropy.fallback).toMatchObject({ mode: "schedule", at_token: SATURATION_FALLBACK_STEPS - 1 });
     expect(r.entropy.fallback!.reason).toMatch(/saturated/);
-    const ts = temperatures(r);
-    if (ts.length > SATURATION_FALLBACK_STEPS) expect(ts[SATURATION_FALLBACK_STEPS]).toBeCloseTo(0.9, 5);
+    // From the next token the schedule runs: its estimate is the target, the proxy's the table's.
+    const telemetry = r.choices[0]!.telemetry;
+    expect(telemetry.length).toBeGreaterThan(SATURATION_FALLBACK_STEPS);
+    expect(telemetry[SATURATION_FALLBACK_STEPS - 1]!.entropy_estimate).not.toBe(2);
+    for (const t of telemetry.slice(SATURATION_FALLBACK_STEPS)) expect(t.entropy_estimate).toBe(2);
   });
 
   test("a fallback is announced in the stream", async () => {

@@ -57,7 +57,8 @@ describe("the openai client", () => {
       ...extensions({ entropy, telemetry: true }),
     });
     const report = (completion as unknown as { entropy: EntropyReport }).entropy;
-    expect(report).toEqual({ requested_mode: "exact", mode: "exact", seed: 17 });
+    // No calibration in this app: exact says its target is each row's conditional entropy.
+    expect(report).toEqual({ requested_mode: "exact", mode: "exact", seed: 17, notice: expect.stringMatching(/conditional entropy/) });
     const choice = completion.choices[0]!;
     const telemetry = (choice as unknown as { telemetry: Telemetry[] }).telemetry;
     expect(telemetry).toHaveLength(completion.usage!.completion_tokens);

@@ -6,6 +6,11 @@
  * extra exponentials), accept moves log T_b += gain · (target − H_b), clamped. The correction is
  * applied to the state, so it accumulates: integral action on log T, like Mirostat's update of mu
  * (Basu et al. 2021), which removes any steady offset on a plant that drifts slowly.
+ *
+ * A row's entropy is a conditional entropy; a caller's target is the marginal over 30
+ * continuations, which exceeds it by a gap that grows with position. With `offset` (the gap
+ * fitted beside the proxy calibration) rows aim at target − offset(t), so the target means the
+ * same as in every other mode; without one, it is each row's conditional entropy.
  */
 import type { Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
@@ -22,8 +27,14 @@ import {
  * Per-row exact-entropy controller. `estimate[b]` is NaN: the exact value exists only once the
  * draw has run, in `step.entropy[b]`.
  */
-export function createExactController(options: FeedbackControllerOptions): Controller {
+export interface ExactControllerOptions extends FeedbackControllerOptions {
+  /** Marginal − conditional entropy expected at a position, nats; default 0 (a conditional target). */
+  offset?: (position: number) => number;
+}
+
+export function createExactController(options: ExactControllerOptions): Controller {
   const o = resolveControllerOptions(options);
+  const offset = options.offset ?? (() => 0);
   const tInit = resolveInitialTemperature(options.tInit, o);
   const temperature: number[] = [];
   const counter = createFeedbackCounter(o);
@@ -41,10 +52,11 @@ export function createExactController(options: FeedbackControllerOptions): Contr
     },
     accept(_tokens: Int32Array, step: Step): void {
       if (!counter.count(step)) return;
+      const aim = o.target - offset(step.position);
       for (let b = 0; b < step.rows; b++) {
         const h = step.entropy[b]!;
         if (step.active[b] === 0 || Number.isNaN(h)) continue;
-        temperature[b] = clampTemperature((temperature[b] ?? tInit) * Math.exp(o.gain * (o.target - h)), o);
+        temperature[b] = clampTemperature((temperature[b] ?? tInit) * Math.exp(o.gain * (aim - h)), o);
       }
     },
     reset(): void {

@@ -6,7 +6,7 @@
  * t = 0: every row conditions on the same prompt, so the marginal entropy over any number of
  * continuations equals one row's entropy, and T_b(0) is solved exactly from the prompt's logits
  * (solve-temperature.ts). c_b = log(T_b(0) / T_fit(0)) is then this prompt's own offset from the
- * fitted average.
+ * fitted average. Temperatures stay within the request's [t_min, t_max].
  * t > 0: T_b = clamp(T_fit(t) · exp(c_b)). With an offset table (marginal − conditional at this
  * target, fitted beside the proxy calibration), accept moves c_b by gain · (target − offset(t) −
  * H_b) from the exact entropy H_b the draw computed — the proxy's feedback (proxy.ts) on the
@@ -43,6 +43,16 @@ export function createPromptScheduleController(options: PromptScheduleOptions): 
   temperatureAt(schedules, o.target, 0);
   const correction: number[] = [];
   const counter = createFeedbackCounter(o);
+  /**
+   * A row's first correction. At t = 0 its entropy is the marginal, so T is solved for the
+   * target exactly; a row first seen later (a fallback taking over mid-generation) is solved for
+   * what its conditional entropy should read there, target − offset(t), or runs the fitted T
+   * when there is no offset to say so.
+   */
+  const initialCorrection = (z: Float32Array, position: number, fitted: number): number => {
+    const aim = position === 0 ? o.target : offset ? o.target - offset(position) : undefined;
+    return aim === undefined ? 0 : Math.log(temperatureForEntropy(z, aim, o.tMin, o.tMax) / fitted);
+  };
   return {
     name: "schedule",
     get saturation(): number {
@@ -52,10 +62,7 @@ export function createPromptScheduleController(options: PromptScheduleOptions): 
       const fitted = temperatureAt(schedules, o.target, step.position);
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
-        if (correction[b] === undefined) {
-          // The row's first token: its entropy is the marginal, so solve it exactly.
-          correction[b] = Math.log(temperatureForEntropy(rowOf(step.logits, step, b), o.target, o.tMin, o.tMax) / fitted);
-        }
+        if (correction[b] === undefined) correction[b] = initialCorrection(rowOf(step.logits, step, b), step.position, fitted);
         scaleRowInto(step, b, clampTemperature(fitted * Math.exp(correction[b]!), o));
         step.estimate[b] = o.target;
       }

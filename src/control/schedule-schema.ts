@@ -8,6 +8,7 @@
  * (the fitter's `run` record, which only the schedules README reads); the serializers write it
  * after the schema's fields.
  */
+import { type TargetTable, validateTargetTable } from "./target-table.js";
 import * as v from "valibot";
 import { MAX_SEED } from "../sampling/rng.js";
 import { type Calibration, LOGIT_STATISTICS, type OffsetTable } from "./calibration.js";
@@ -69,6 +70,14 @@ export interface CalibrationFile extends Calibration {
   modelId: string;
   /** Marginal − conditional entropy by position, nats (see proxy.ts). */
   offset: OffsetTable;
+  /**
+   * Marginal − conditional entropy per fitted target and position, nats: the proxy's (and the
+   * prompt-aware schedule's and exact's) offset at the request's target; `offset` pools it over
+   * targets and serves where this is absent.
+   */
+  offsets?: TargetTable;
+  /** 30-row − n-row marginal entropy per request size n (rows), fitted target and position, nats. */
+  marginalGaps?: readonly MarginalGap[];
   /** Feedback gain fitted with the table, log T per nat. */
   gain: number;
   heldout: {
@@ -79,6 +88,12 @@ export interface CalibrationFile extends Calibration {
     /** The same scores for every candidate statistic fitted, keyed by its name, when recorded. */
     candidates?: Record<string, { mae: number; spearman: number }>;
   };
+}
+
+/** The gap table of one request size. */
+export interface MarginalGap {
+  readonly rows: number;
+  readonly table: TargetTable;
 }
 
 const finite = v.pipe(v.number(), v.finite());
@@ -132,6 +147,18 @@ const ScheduleJson = v.pipe(
   ),
 );
 
+const TargetTableJson = v.pipe(
+  v.object({ targets: v.array(finite), positions: v.array(nonNegative), values: v.array(v.array(finite)) }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    try {
+      validateTargetTable(dataset.value, "table");
+    } catch (e) {
+      addIssue({ message: (e as Error).message });
+    }
+  }),
+);
+
 const CalibrationJson = v.pipe(
   v.object({
     version: v.literal(1),
@@ -147,6 +174,8 @@ const CalibrationJson = v.pipe(
         ["values"],
       ),
     ),
+    offsets: v.optional(TargetTableJson),
+    marginal_gaps: v.optional(v.array(v.intersect([v.object({ rows: v.pipe(count, v.minValue(2)) }), TargetTableJson]))),
     gain: nonNegative,
     heldout: v.object({
       mae: nonNegative,
@@ -219,9 +248,15 @@ export function parseCalibration(json: unknown): CalibrationFile {
     x: f.x,
     entropy: f.entropy,
     offset: { positions: f.offset.positions, values: f.offset.values },
+    ...(f.offsets ? { offsets: tableOf(f.offsets) } : {}),
+    ...(f.marginal_gaps ? { marginalGaps: f.marginal_gaps.map((g) => ({ rows: g.rows, table: tableOf(g) })) } : {}),
     gain: f.gain,
     heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman, ...(f.heldout.candidates ? { candidates: f.heldout.candidates } : {}) },
   };
+}
+
+function tableOf(t: TargetTable): TargetTable {
+  return { targets: t.targets, positions: t.positions, values: t.values };
 }
 
 /** Provenance a writer records beside the schema's fields (not validated, not loaded by the Worker). */
@@ -279,6 +314,8 @@ function calibrationJson(f: CalibrationFile): Record<string, unknown> {
     x: f.x,
     entropy: f.entropy,
     offset: { positions: f.offset.positions, values: f.offset.values },
+    ...(f.offsets ? { offsets: tableOf(f.offsets) } : {}),
+    ...(f.marginalGaps ? { marginal_gaps: f.marginalGaps.map((g) => ({ rows: g.rows, ...tableOf(g.table) })) } : {}),
     gain: f.gain,
     heldout: { mae: f.heldout.mae, spearman: f.heldout.spearman, ...(f.heldout.candidates ? { candidates: f.heldout.candidates } : {}) },
   };

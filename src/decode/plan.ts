@@ -8,6 +8,14 @@
  * mid-generation (a fallback controller, see control/fallback.ts). Every substitution is reported
  * back with its reason. The plan is everything a loop needs: whoever decodes with it (the API,
  * the evaluation, the benchmarks) runs the same policy.
+ *
+ * One meaning of `target` in every mode that takes one: the marginal entropy over B = 30
+ * continuations of the request's prompt, what the schedules are fitted to hold. The per-row
+ * controllers (proxy, exact, the prompt-aware schedule) aim each row's conditional entropy at
+ * target − offset(t) and `marginal` at n = k aims its k-row marginal at target − gap_k(t), both
+ * fitted per target beside the calibration; where the calibration lacks what a mode needs, the
+ * notice says what the target means instead. `schedule_open` is the plain fitted T(t), the
+ * reference the prompt-aware `schedule` corrects.
  */
 import type { Catalog } from "../control/catalog.js";
 import { checkTarget, type Controller } from "../control/controller.js";
@@ -17,15 +25,18 @@ import { createFixedController } from "../control/fixed.js";
 import { createMarginalController } from "../control/marginal.js";
 import { createProxyController } from "../control/proxy.js";
 import { offsetFromTable } from "../control/calibration.js";
+import { createPromptScheduleController } from "../control/prompt-schedule.js";
+import type { CalibrationFile } from "../control/schedule-schema.js";
+import { tableAtTarget } from "../control/target-table.js";
 import { OutOfRangeError, createScheduleController, targetRange, type ScheduleSet } from "../control/schedule.js";
+import { createGreedy } from "../sampling/greedy.js";
 import { createMirostat } from "../sampling/mirostat.js";
 import { OptionError } from "../sampling/option-error.js";
 import type { Sampler } from "../sampling/sampler.js";
-import { createTopK } from "../sampling/top-k.js";
 
 export type { Catalog };
 
-export const MODES = ["fixed", "proxy", "schedule", "marginal", "exact", "mirostat"] as const;
+export const MODES = ["fixed", "proxy", "schedule", "schedule_open", "marginal", "exact", "mirostat"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** The request's `entropy` object (camelCase; the HTTP layer maps snake_case). */
@@ -54,7 +65,7 @@ export interface ControlContext {
 export interface ControlPlan {
   /** The whole entropy policy, including any handover to a fallback (`controller.handover`). */
   readonly controller: Controller;
-  /** Samplers the mode itself needs after the controller (greedy's top-1). */
+  /** Samplers the mode itself needs after the controller (temperature 0's greedy). */
   readonly samplers: readonly Sampler[];
   readonly requestedMode: Mode;
   /** The mode that runs from the first token. */
@@ -62,6 +73,9 @@ export interface ControlPlan {
   /** Why `mode` differs from `requestedMode`. */
   readonly notice?: { readonly reason: string };
 }
+
+/** Why `exact` reports a conditional target: without a calibration there is no offset to aim with. */
+const CONDITIONAL = "no calibration for this model: each row's conditional entropy is held at the target, not the marginal over 30 continuations";
 
 /** Consecutive clamped tokens after which a proxy generation switches to its schedule. */
 export const SATURATION_FALLBACK_STEPS = 16;
@@ -72,14 +86,31 @@ function requireTarget(p: EntropyParams, vocabSize: number): number {
   return checkTarget(p.target, vocabSize);
 }
 
-function scheduleFor(schedules: ScheduleSet | undefined, target: number): Controller | undefined {
+/** A fitted-schedule controller, or undefined when the schedules do not cover its target. */
+function scheduleFor(schedules: ScheduleSet | undefined, create: (set: ScheduleSet) => Controller): Controller | undefined {
   if (!schedules) return undefined;
   try {
-    return createScheduleController(schedules, target);
+    return create(schedules);
   } catch (e) {
     if (e instanceof OutOfRangeError) return undefined;
     throw e;
   }
+}
+
+/**
+ * What the per-row controllers add to each row's conditional entropy to read the 30-row
+ * marginal at `target`: the per-target table where the calibration has one, else its pooled
+ * curve; undefined without a calibration (the target is then conditional).
+ */
+function offsetFor(calibration: CalibrationFile | undefined, target: number): ((position: number) => number) | undefined {
+  if (!calibration) return undefined;
+  return calibration.offsets ? tableAtTarget(calibration.offsets, target) : offsetFromTable(calibration.offset);
+}
+
+/** The 30-row − n-row marginal gap at `target` for a batch of `rows`, if fitted. */
+function marginalGapFor(calibration: CalibrationFile | undefined, rows: number, target: number): ((position: number) => number) | undefined {
+  const gap = calibration?.marginalGaps?.find((g) => g.rows === rows);
+  return gap ? tableAtTarget(gap.table, target) : undefined;
 }
 
 /** A controller wrapper for samplers that have no clamp (Mirostat). */
@@ -94,25 +125,43 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
   const bounds = defined({ gain: p.gain, tMin: p.tMin, tMax: p.tMax, vocabSize: ctx.vocabSize });
   switch (p.mode) {
     case "fixed":
-      if (ctx.temperature === 0) return { ...base, mode: "fixed", controller: createFixedController(1), samplers: [createTopK(1)] };
+      if (ctx.temperature === 0) return { ...base, mode: "fixed", controller: createFixedController(1), samplers: [createGreedy()] };
       return { ...base, mode: "fixed", controller: createFixedController(ctx.temperature) };
-    case "exact":
-      return { ...base, mode: "exact", controller: createExactController({ target: requireTarget(p, ctx.vocabSize), ...bounds }) };
-    case "marginal":
+    case "exact": {
+      const target = requireTarget(p, ctx.vocabSize);
+      const offset = offsetFor(ctx.catalog.calibration, target);
+      return {
+        ...base,
+        mode: "exact",
+        controller: createExactController({ target, ...bounds, ...(offset ? { offset } : {}) }),
+        ...(offset ? {} : { notice: { reason: CONDITIONAL } }),
+      };
+    }
+    case "marginal": {
       if (ctx.rows < 2) throw new OptionError("rows", "mode marginal estimates entropy across the batch: n must be at least 2");
-      return { ...base, mode: "marginal", controller: createMarginalController({ target: requireTarget(p, ctx.vocabSize), ...bounds }) };
+      const target = requireTarget(p, ctx.vocabSize);
+      const offset = marginalGapFor(ctx.catalog.calibration, ctx.rows, target);
+      return {
+        ...base,
+        mode: "marginal",
+        controller: createMarginalController({ target, ...bounds, ...(offset ? { offset } : {}) }),
+        ...(offset ? {} : { notice: { reason: `no 30-row gap fitted for n = ${ctx.rows}: the target is the marginal over this request's ${ctx.rows} rows` } }),
+      };
+    }
     case "mirostat": {
       const tau = p.tau ?? p.target;
       if (tau === undefined) throw new OptionError("tau", "mode mirostat needs entropy.tau (or entropy.target), nats");
       const mirostat = createMirostat(defined({ tau, eta: p.eta, vocabSize: ctx.vocabSize }));
       return { ...base, mode: "mirostat", controller: neverSaturates("mirostat", mirostat) };
     }
-    case "schedule": {
+    case "schedule":
+    case "schedule_open": {
       const target = requireTarget(p, ctx.vocabSize);
       const schedules = ctx.catalog.schedules;
-      if (!schedules) throw new OptionError("mode", "mode schedule: no fitted schedules exist for this model");
+      if (!schedules) throw new OptionError("mode", `mode ${p.mode}: no fitted schedules exist for this model`);
       try {
-        return { ...base, mode: "schedule", controller: createScheduleController(schedules, target) };
+        const controller = p.mode === "schedule" ? promptSchedule(schedules, target) : createScheduleController(schedules, target);
+        return { ...base, mode: p.mode, controller };
       } catch (e) {
         if (e instanceof OutOfRangeError) {
           throw new OptionError("target", `entropy.target ${target} is outside the fitted schedule range [${e.range[0]}, ${e.range[1]}] nats`);
@@ -123,28 +172,31 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
     case "proxy": {
       const target = requireTarget(p, ctx.vocabSize);
       const { calibration, schedules } = ctx.catalog;
-      const schedule = scheduleFor(schedules, target);
+      const schedule = () => scheduleFor(schedules, (set) => promptSchedule(set, target));
+      const fallback = schedule();
       if (!calibration) {
-        if (schedule) return { ...base, mode: "schedule", controller: schedule, notice: { reason: "no proxy calibration for this model; running its fitted schedule" } };
+        if (fallback) return { ...base, mode: "schedule", controller: fallback, notice: { reason: "no proxy calibration for this model; running its fitted schedule" } };
         const range = schedules ? ` (fitted schedules cover [${targetRange(schedules).join(", ")}] nats)` : "";
         return {
           ...base,
           mode: "exact",
           controller: createExactController({ target, ...bounds }),
-          notice: { reason: `no proxy calibration and no fitted schedule for this target${range}; running exact entropy control` },
+          notice: { reason: `no proxy calibration and no fitted schedule for this target${range}; running exact entropy control; ${CONDITIONAL}` },
         };
       }
-      const proxy = createProxyController({
-        target,
-        calibration,
-        offset: offsetFromTable(calibration.offset),
-        ...bounds,
-        gain: p.gain ?? calibration.gain,
-      });
-      const controller = schedule
-        ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => createScheduleController(schedules!, target) })
+      const proxy = createProxyController({ target, calibration, offset: offsetFor(calibration, target)!, ...bounds, gain: p.gain ?? calibration.gain });
+      const controller = fallback
+        ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => schedule()! })
         : proxy;
       return { ...base, mode: "proxy", controller };
     }
+  }
+
+  /** The prompt-aware schedule, its feedback aimed with the calibration's offset when there is one. */
+  function promptSchedule(schedules: ScheduleSet, target: number): Controller {
+    const { calibration } = ctx.catalog;
+    const offset = offsetFor(calibration, target);
+    const gain = p.gain ?? calibration?.gain;
+    return createPromptScheduleController({ schedules, target, ...bounds, ...(offset ? { offset } : {}), ...(gain !== undefined ? { gain } : {}) });
   }
 }
