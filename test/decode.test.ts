@@ -176,6 +176,19 @@ describe("plan", () => {
     expect(bare.notice?.reason).toMatch(/no fitted schedule/);
   });
 
+  test("puts every target on the 30-row scale where the calibration can, and says so where it cannot", async () => {
+    const model = await nodeModel();
+    const calibration = await provisionalCalibration(model);
+    const table = { targets: [2, 5], positions: [0, 1000], values: [[0, 1], [0, 0.5]] };
+    const withGaps: Catalog = { schedules: provisionalSchedules, calibration: { ...calibration, offsets: table, marginalGaps: [{ rows: 3, table }] } };
+    expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 3)).notice).toBeUndefined();
+    expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 4)).notice?.reason).toMatch(/no 30-row gap fitted for n = 4/);
+    expect(planControl({ mode: "exact", target: 3 }, ctx(withGaps)).notice).toBeUndefined();
+    expect(planControl({ mode: "exact", target: 3 }, ctx()).notice?.reason).toMatch(/conditional entropy/);
+    expect(planControl({ mode: "schedule", target: 3 }, ctx(withGaps)).controller.name).toBe("schedule");
+    expect(planControl({ mode: "schedule_open", target: 3 }, ctx(withGaps)).mode).toBe("schedule_open");
+  });
+
   test("rejects what cannot run, naming the field", () => {
     const fails = (p: EntropyParams, c = ctx(), param: string, msg: RegExp) => {
       try {

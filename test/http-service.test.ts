@@ -1,6 +1,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, test, vi } from "vitest";
+import { buildCatalog } from "../src/control/catalog.js";
 import { createApp } from "../src/http/app.js";
 import { DEFAULT_LIMITS, limitsFromVars } from "../src/http/limits.js";
 import { createLoader } from "../src/http/loader.js";
@@ -33,6 +34,19 @@ describe("GET /v1/models, /v1/schedules, /healthz", () => {
       target_range: [FIXTURE_TARGETS[0], FIXTURE_TARGETS.at(-1)],
       calibration: { statistic: "std", knots: 5, gain: 0.1, heldout: { mae: 0.2, spearman: 0.9 } },
     });
+  });
+
+  test("/v1/schedules lists the targets of the per-target offsets and each n's marginal gap", async () => {
+    const table = { targets: [1, 3], positions: [0, 64], values: [[0, 0.4], [0, 0.2]] };
+    const files = [
+      ...FIXTURE_TARGETS.map((target, k) => ({ name: `schedule-${target}.json`, json: scheduleJson(model.id, target, 0.5 + 0.4 * k) })),
+      { name: "calibration.json", json: { ...calibrationJson(model.id), offsets: table, marginal_gaps: [2, 4].map((rows) => ({ rows, ...table })) } },
+    ];
+    const app = await testApp({ catalog: buildCatalog(model.id, files) });
+    const out = (await (await app.request("/v1/schedules")).json()) as Record<string, unknown>;
+    expect(out).toMatchObject({ calibration: { offset_targets: [1, 3], marginal_gaps: [{ n: 2, targets: [1, 3] }, { n: 4, targets: [1, 3] }] } });
+    const bare = (await (await (await testApp({ catalog: fixtureCatalog(model) })).request("/v1/schedules")).json()) as Record<string, unknown>;
+    expect(bare).toMatchObject({ calibration: { offset_targets: null, marginal_gaps: [] } });
   });
 
   test("/v1/schedules says null where nothing was fitted", async () => {
