@@ -53,7 +53,7 @@ export interface FitOptions {
   /** `readme` regenerates the README only; `calibration` fits the calibration against the schedules on disk. */
   readonly task: "all" | "calibration" | "readme";
   readonly model: string;
-  /** Targets to fit, ascending order not required; empty for the calibration and README tasks. */
+  /** Targets to fit, in the order given; empty for the calibration and README tasks (the calibration takes its targets from the schedules on disk). */
   readonly targets: readonly number[];
   readonly rows: number;
   readonly tokens: number;
