@@ -70,7 +70,7 @@ describe("buildArms on the shipped schedules and calibration", () => {
       ...[3.5, 5].flatMap((t) => {
         const T = matchedTemperature(schedules, t).toFixed(2);
         const tau = matchTau(grid, t).tau;
-        return [`fixed T=${T}`, "schedule", "proxy", "marginal n=4", "marginal n=8", "exact", `mirostat τ=${tau}`].map((l) => `${t} ${l}`);
+        return [`fixed T=${T}`, "schedule", "schedule_open", "proxy", "marginal n=4", "marginal n=8", "exact", `mirostat τ=${tau}`].map((l) => `${t} ${l}`);
       }),
     ]);
     expect(arms.filter((a) => a.mode === "marginal").every((a) => a.rows === MARGINAL_ROWS)).toBe(true);
@@ -166,7 +166,9 @@ describe("runEval on a fake model", () => {
     expect(results!).toMatchObject({ commit: "abc1234", machine: "a test", model: { name: "fake", id: model.id }, plan: { tokens: 12, full: 1, short: 1, shortTokens: 4, seed: 7 } });
     expect(results!.mirostat.grid.map((g) => g.tau)).toEqual([0.5, 1, 2]);
     expect(results!.targets.map((t) => t.target)).toEqual([3]);
-    expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["fixed", "schedule", "proxy", "marginal", "marginal", "exact", "mirostat"]);
+    expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["fixed", "schedule", "schedule_open", "proxy", "marginal", "marginal", "exact", "mirostat"]);
+    // Judged per prompt too: each arm carries the median and worst prompt of every window it reached.
+    for (const arm of results!.targets[0]!.arms) expect(arm.perPrompt?.["0-10"]?.prompts).toBeGreaterThan(0);
     expect((await readdir(out)).sort()).toEqual(["README.md", "repetition.svg", "results.json", "target-3.svg"]);
     expect(JSON.parse(await readFile(join(out, "results.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);

@@ -64,6 +64,20 @@ describe("evaluation report", () => {
     expect(renderEvalReport(results([{ target: 5, arms: [arm("schedule", windows(0))] }]))).not.toContain("standard error across the episodes");
   });
 
+  it("judges each prompt on its own: a table of median and worst prompt per window, and a 3 % answer per target", () => {
+    const spread = (worst: number) => ({ "0-10": { prompts: 12, median: 0.004, worst }, "10-50": { prompts: 12, median: -0.01, worst: -0.02 } });
+    const held = { ...arm("proxy", windows(0)), perPrompt: spread(0.029) };
+    const missed = { ...arm("proxy", windows(0)), perPrompt: spread(-0.047) };
+    const r = results([
+      { target: 3.5, arms: [held] },
+      { target: 6.5, arms: [missed] },
+    ]);
+    expect(answers(r)).toEqual(["- **proxy**: held every window within 2 % at 3.5, 6.5. Per prompt: every prompt within 3 % in every window at 3.5; not at 6.5 (worst [0,10) -4.7 %)."]);
+    const text = renderEvalReport(r);
+    expect(text).toContain("| proxy | +0.4 % / -4.7 % (12) | -1.0 % / -2.0 % (12) | – | – |");
+    expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("median / worst prompt");
+  });
+
   it("shows notes added after the run under the header", () => {
     const r = { ...results([{ target: 5, arms: [arm("schedule", windows(0))] }]), notes: ["the schedules were refit since"] };
     const md = renderEvalReport(r);

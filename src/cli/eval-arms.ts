@@ -77,7 +77,7 @@ export interface ArmContext {
   readonly grid: readonly TauPoint[];
 }
 
-/** Every mode's arm at every target: fixed at the matched T, schedule, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
+/** Every mode's arm at every target: fixed at the matched T, schedule, schedule_open, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
 export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] {
   const calibration = c.catalog.calibration;
   if (!calibration) throw new RangeError("no proxy calibration to evaluate (run npm run fit)");
@@ -89,7 +89,8 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
     const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
     return [
       { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
-      { target, mode: "schedule", label: "schedule", setting: "fitted knots", rows: ROWS, make: api({ mode: "schedule", target }) },
+      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first token solved, gain ${calibration.gain}`, rows: ROWS, make: api({ mode: "schedule", target }) },
+      { target, mode: "schedule_open", label: "schedule_open", setting: "fitted knots, open loop", rows: ROWS, make: api({ mode: "schedule_open", target }) },
       {
         target,
         mode: "proxy",
@@ -104,11 +105,11 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         target,
         mode: "marginal",
         label: `marginal n=${n}`,
-        setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}`,
+        setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}${calibration.marginalGaps?.some((g) => g.rows === n) ? ", 30-row gap fitted" : ", own n-row marginal"}`,
         rows: MARGINAL_ROWS,
         make: () => createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler),
       })),
-      { target, mode: "exact", label: "exact", setting: `conditional target, gain ${DEFAULT_GAIN}`, rows: ROWS, make: api({ mode: "exact", target }) },
+      { target, mode: "exact", label: "exact", setting: `rows at target − offset(t), gain ${DEFAULT_GAIN}`, rows: ROWS, make: api({ mode: "exact", target }) },
       { target, mode: "mirostat", label: `mirostat τ=${tau}`, setting: `τ ${tau} nats, η 0.1`, rows: ROWS, make: api({ mode: "mirostat", tau }), ...(note ? { note } : {}) },
     ];
   });

@@ -6,6 +6,7 @@
 import { bootstrapVariance } from "../fit/bootstrap.js";
 import type { ArmResult } from "../fit/eval-report.js";
 import { heldoutMetrics } from "../fit/heldout.js";
+import { promptWindowBiases, spreadOverPrompts, type PromptSpread } from "../fit/per-prompt.js";
 import { addToProfileInPlace, createProfile, profileMean, windowLabel, windowMean, WINDOWS, type Profile } from "../fit/metrics.js";
 import { distinctN, repeatedNRate, selfBleu } from "../fit/text-metrics.js";
 import { marginalEntropy, meanConditionalEntropy } from "../sampling/marginal.js";
@@ -59,6 +60,9 @@ export function recorder(record: EpisodeRecord, rows: number, counts: readonly F
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 const roundRecord = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
 
+const roundSpread = (r: Record<string, PromptSpread>): Record<string, PromptSpread> =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { prompts: v.prompts, median: round(v.median), worst: round(v.worst) }]));
+
 /** One arm's result from its episodes (full-length ones are `tokens` long), and its mean marginal entropy and temperature per position for the plots. */
 export function summarizeArm(
   spec: ArmSpec,
@@ -97,6 +101,7 @@ export function summarizeArm(
     selfBleu: round(long.reduce((s, r) => s + selfBleu(r.ids), 0) / long.length),
     controllerMicros: round(micros, 2),
     ...(spec.note ? { note: spec.note } : {}),
+    perPrompt: roundSpread(spreadOverPrompts(records.map((r) => promptWindowBiases(r.marginal, spec.target)))),
   };
   return { result, marginal: m.mean, temperature: profileMean(temperature) };
 }

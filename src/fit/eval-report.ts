@@ -3,7 +3,8 @@
  * evaluation wrote (docs/eval/results.json), so every number in the prose is one the command
  * measured and a test can re-render the file and compare.
  */
-import { TOLERANCE, WINDOWS, windowLabel } from "./metrics.js";
+import { PROMPT_TOLERANCE, TOLERANCE, WINDOWS, windowLabel } from "./metrics.js";
+import type { PromptSpread } from "./per-prompt.js";
 import { renderSvg } from "./plot.js";
 
 /** What one decoding mode measured at one target. */
@@ -37,6 +38,8 @@ export interface ArmResult {
   windowSe?: Record<string, number>;
   /** What the run noticed about this arm (a fallback, an unreachable target). */
   note?: string;
+  /** Per window, the median and the worst over prompts of each prompt's relative bias (absent in runs before it was recorded). */
+  perPrompt?: Record<string, PromptSpread>;
 }
 
 export interface EvalResults {
@@ -58,6 +61,7 @@ export interface EvalResults {
 const COLORS: Record<string, string> = {
   fixed: "#999999",
   schedule: "#1f6fd1",
+  schedule_open: "#17becf",
   proxy: "#2ca02c",
   "marginal n=4": "#9467bd",
   "marginal n=8": "#8c564b",
@@ -125,8 +129,44 @@ export function answers(results: EvalResults): string[] {
       else missed.push(`${target} (${misses.map((m) => `${m.window} ${pct(m.relative)}${plusMinus(m.relativeSe, 1)}`).join(", ")})`);
     }
     const yes = held.length > 0 ? `held every window within ${100 * TOLERANCE} % at ${held.join(", ")}` : `held every window within ${100 * TOLERANCE} % at no target`;
-    return `- **${label}**: ${yes}${missed.length > 0 ? `; missed at ${missed.join("; ")}` : ""}.`;
+    return `- **${label}**: ${yes}${missed.length > 0 ? `; missed at ${missed.join("; ")}` : ""}.${promptAnswer(results, label)}`;
   });
+}
+
+/** Windows where the worst prompt misses the per-prompt tolerance. */
+export function promptMisses(arm: ArmResult): { window: string; worst: number }[] {
+  return WINDOWS.flatMap((w, i) => {
+    const spread = arm.perPrompt?.[windowLabel(w)];
+    return spread && Math.abs(spread.worst) > PROMPT_TOLERANCE ? [{ window: windowNames[i]!, worst: spread.worst }] : [];
+  });
+}
+
+/** " Per prompt: …" — where the worst prompt held every window within the per-prompt tolerance; "" for runs without it. */
+function promptAnswer(results: EvalResults, label: string): string {
+  const held: string[] = [];
+  const missed: string[] = [];
+  for (const { target, arms } of results.targets) {
+    const arm = arms.find((a) => a.label.replace(/ T=.*$| τ=.*$/, "") === label);
+    if (!arm?.perPrompt) continue;
+    const misses = promptMisses(arm);
+    if (misses.length === 0) held.push(String(target));
+    else missed.push(`${target} (worst ${misses.map((m) => `${m.window} ${pct(m.worst)}`).join(", ")})`);
+  }
+  if (held.length + missed.length === 0) return "";
+  const yes = held.length > 0 ? `every prompt within ${100 * PROMPT_TOLERANCE} % in every window at ${held.join(", ")}` : `no target with every prompt within ${100 * PROMPT_TOLERANCE} %`;
+  return ` Per prompt: ${yes}${missed.length > 0 ? `; not at ${missed.join("; ")}` : ""}.`;
+}
+
+function promptTable(arms: readonly ArmResult[]): string {
+  const lines = [header(["mode", ...windowNames.map((w) => `${w} median / worst prompt`)])];
+  for (const a of arms) {
+    if (!a.perPrompt) continue;
+    lines.push(row([a.label, ...WINDOWS.map((w) => {
+      const s = a.perPrompt![windowLabel(w)];
+      return s ? `${pct(s.median)} / ${pct(s.worst)} (${s.prompts})` : "–";
+    })]));
+  }
+  return lines.length > 1 ? lines.join("\n") : "";
 }
 
 function entropyTable(target: number, arms: readonly ArmResult[]): string {
@@ -172,6 +212,7 @@ export function renderEvalReport(r: EvalResults): string {
       "",
       entropyTable(target, arms),
       "",
+      ...(arms.some((a) => a.perPrompt) ? [`Per prompt (each held-out prompt's window bias in % of the target; median and worst over the prompts that reach the window, their count in brackets):`, "", promptTable(arms), ""] : []),
       textTable(arms),
     ].join("\n"),
   );
@@ -191,8 +232,8 @@ export function renderEvalReport(r: EvalResults): string {
     `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens and ${p.short} of ${p.shortTokens} tokens, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
     "",
     "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file).",
-    "- `schedule`: the shipped fitted schedule for the target; `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t); `exact`: per-row P-control on each row's exact entropy at the target (a conditional target, shown to make the marginal − conditional gap visible).",
-    `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. Each request holds the marginal of its *own* k rows at the target; mixing ${p.measuredRows} continuations instead of k adds entropy on average (concavity of H), so on this ${p.measuredRows}-row scale it reads high by construction, more so for small k — the bias shown is the price of a k-row target, not a controller error.`,
+    "- `schedule`: the shipped fitted schedule for the target, seeing the prompt (first token's T solved exactly from the prompt's logits, then each row's exact entropy corrects the fitted T towards target − offset(t)); `schedule_open`: the plain fitted T(t), open loop; `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t); `exact`: per-row feedback on each row's exact entropy towards target − offset(t) (a conditional target where the calibration has no offset, as the arm's setting says).",
+    `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. With a fitted 30-row gap (the arm's setting says) each request aims its own k-row marginal at target − gap_k(t), so that ${p.measuredRows} such continuations hold the target; without one it holds the marginal of its own k rows and reads high on this ${p.measuredRows}-row scale (mixing more continuations adds entropy, concavity of H).`,
     `- \`mirostat\`: Mirostat v2 (Basu et al. 2021) at T = 1, η = 0.1, with τ interpolated on a grid so that its mean marginal entropy matches the target on the fitting prompts (${r.mirostat.tuningEpisodes} episodes of ${r.mirostat.tuningTokens} tokens per τ): ${r.mirostat.grid.map((g) => `τ ${g.tau} → ${g.mean.toFixed(2)}`).join(", ")} nats.`,
     "- Repetition: distinct-n is unique / all n-grams inside the window, per row; repeated 4-grams is the share of the window's 4-grams already seen earlier in the same row; self-BLEU-4 compares each full-length row with the other rows of its episode (1 = copies). Text metrics come from the full-length episodes.",
     "- Controller µs/token is the time in the mode's apply + accept per row-token, measured in this run; the softmax the draw computes for every mode is not included. Model step cost and loop overhead are in [../bench.md](../bench.md).",

@@ -14,6 +14,9 @@ export const WINDOWS: readonly (readonly [number, number])[] = [
 /** Share of the target a window's mean may miss by and still count as held (the fitting issue's criterion). */
 export const TOLERANCE = 0.02;
 
+/** The same for one prompt on its own: what a caller sending that prompt may get (the per-prompt criterion). */
+export const PROMPT_TOLERANCE = 0.03;
+
 /** "0-10" for [0, 10): the key a window's bias is stored under. */
 export function windowLabel([from, to]: readonly [number, number]): string {
   return `${from}-${to}`;
