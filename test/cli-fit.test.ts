@@ -82,6 +82,11 @@ describe("runFit on a fake model", () => {
     expect([0.1, 0.3]).toContain(calibration.gain);
     expect(cal.run).toMatchObject({ batch: 4, tokens: 20, window: 10, targets: [3] });
     expect(serializeCalibration(calibration, cal.run)).toBe(calText);
+    // The gaps that put every mode on the B-row scale, measured under the schedule just fitted.
+    expect(calibration.offsets?.targets).toEqual([3]);
+    expect(calibration.marginalGaps?.map((g) => g.rows)).toEqual([2, 3]);
+    expect(calibration.offsets!.values[0]![0]).toBe(0);
+    expect(Math.max(...calibration.offsets!.values[0]!)).toBeGreaterThan(0);
 
     const readme = await readFile(join(dir, "README.md"), "utf8");
     expect(readme).toContain("out/target-3.json");
@@ -92,6 +97,20 @@ describe("runFit on a fake model", () => {
     const written = await runFit(tiny("--calibration-only"), io());
     expect(written.map((p) => p.slice(dir.length + 1))).toEqual(["out/calibration.json", "out/calibration.svg", "README.md"]);
     expect(await readFile(join(dir, "out", "target-3.json"), "utf8")).toBe(before);
+  });
+
+  it("--gaps-only adds the per-target offsets and k-row gaps to the calibration on disk, keeping the rest", async () => {
+    const path = join(dir, "out", "calibration.json");
+    const before = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> & { run: Record<string, unknown> };
+    const { offsets: _o, marginal_gaps: _g, ...rest } = before;
+    await writeFile(path, serializeCalibration(parseCalibration(rest), before.run));
+    const written = await runFit(tiny("--gaps-only", "--fit-full", "1", "--fit-mid", "1", "--fit-short", "0"), io());
+    expect(written.map((p) => p.slice(dir.length + 1))).toEqual(["out/calibration.json", "README.md"]);
+    const after = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> & { run: Record<string, unknown> };
+    expect(after.statistic).toEqual(before.statistic);
+    expect(after.gain).toEqual(before.gain);
+    expect(parseCalibration(after).offsets?.targets).toEqual([3]);
+    expect(after.run).toMatchObject({ ...before.run, gaps: { batch: 4, plan: { full: 1, mid: 1, short: 0 }, targets: [3] } });
   });
 
   it("--compare writes into <out>/<method>/ and skips the calibration", async () => {

@@ -24,9 +24,10 @@ import { offsetFromTable } from "../control/calibration.js";
 import { createFixedController } from "../control/fixed.js";
 import { createProxyController } from "../control/proxy.js";
 import { createScheduleController, createScheduleSet } from "../control/schedule.js";
-import { serializeCalibration, serializeSchedule, type CalibrationFile, type ScheduleFile } from "../control/schedule-schema.js";
+import { parseCalibration, serializeCalibration, serializeSchedule, type CalibrationFile, type Provenance, type ScheduleFile } from "../control/schedule-schema.js";
 import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
 import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
+import { measureGaps, type MeasuredGaps } from "../fit/gaps.js";
 import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
 import { compressKnots, expandKnots, type Knots } from "../fit/knots.js";
 import { addToProfileInPlace, createProfile, holdLastInPlace, profileMean, WINDOWS, windowMean, type Profile } from "../fit/metrics.js";
@@ -145,6 +146,40 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
   const sweepPlan = makePlan(fitPrompts, seed, { ...fitShape, full: sweepFull, mid: fitShape.mid + fitShape.full - sweepFull });
   const rolloutsOf = (episodes: readonly Episode[]): number => planTokens(episodes, rows) / (rows * tokens);
 
+  /**
+   * Both gaps (per-target offsets and k-row marginal gaps, src/fit/gaps.ts) measured on the
+   * fitting plan under `files`' schedules, with the provenance recorded beside them.
+   */
+  async function gapsUnder(files: readonly ScheduleFile[]): Promise<{ gaps: MeasuredGaps; run: Provenance }> {
+    const gapsStarted = performance.now();
+    const set = createScheduleSet(files);
+    progress.begin("gaps (offsets, k-row marginals)", planWork(fitPlan) * files.length, rolloutsOf(fitPlan) * files.length);
+    const gaps = await measureGaps(
+      (episodes, sampler, observe) => runner.run(episodes as Episode[], sampler, observe),
+      fitPlan,
+      files.map((f) => f.target),
+      (target) => createScheduleController(set, target),
+      rows,
+    );
+    const seconds = round((performance.now() - gapsStarted) / 1000, 1);
+    progress.end(`offset at t = ${tokens - 1}: ${gaps.offsets.values.map((v) => v.at(-1)!.toFixed(2)).join(", ")} nats (targets ${gaps.offsets.targets.join(", ")})`);
+    return { gaps, run: { prompts_hash: promptsHash, seed, batch: rows, tokens, window, plan: o.fitPlan, targets: gaps.offsets.targets, seconds } };
+  }
+
+  if (o.task === "gaps") {
+    const files = (await readScheduleDir(modelDir)).map((s) => s.file);
+    if (files.length === 0) throw new Error(`--gaps-only: no schedules in ${modelDir}`);
+    const path = join(modelDir, "calibration.json");
+    const json = JSON.parse(await readFile(path, "utf8")) as { run?: Provenance };
+    const calibration = parseCalibration(json);
+    const { gaps, run } = await gapsUnder(files);
+    await write(path, serializeCalibration({ ...calibration, offsets: gaps.offsets, marginalGaps: gaps.marginal }, { ...json.run, gaps: run }));
+    log(`wrote ${path} (per-target offsets and the 30-row − n-row gaps for n = ${gaps.marginal.map((g) => g.rows).join(", ")})`);
+    await writeReadme(o.readme, modelDir, model.id, model.name);
+    written.push(o.readme);
+    return written;
+  }
+
   /** Marginal entropy profile pooled over episodes. */
   function profileOf(traces: readonly RolloutTrace[], of: (t: RolloutTrace) => ArrayLike<number> = (t) => t.marginal): Profile {
     const p = createProfile(tokens);
@@ -215,6 +250,8 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
   }
 
   const scheduleEvals: RolloutTrace[] = [];
+  /** The schedules the calibration is fitted against: the shipped ones, or those this run writes. */
+  const calibrated: ScheduleFile[] = [...(shipped ?? [])];
 
   // Calibration only: the shipped schedules' held-out rollouts, nothing written for them.
   for (const file of shipped ?? []) {
@@ -321,6 +358,7 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     };
     const name = `target-${target}`;
     await write(join(outDir, `${name}.json`), serializeSchedule(file, run));
+    calibrated.push(file);
     const positions = Array.from({ length: tokens }, (_, t) => t);
     const ticks = [0, 10, 50, 300, tokens];
     await write(
@@ -385,6 +423,7 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     });
     const best = trials.reduce((a, b) => (b.rmse < a.rmse ? b : a));
     progress.end(trials.map((t) => `gain ${t.gain}: RMSE ${t.rmse.toFixed(3)}`).join(", "));
+    const measured = await gapsUnder(calibrated);
     const file: CalibrationFile = {
       version: 1,
       kind: "calibration",
@@ -392,6 +431,8 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
       statistic: chosen.statistic,
       ...shortTable(chosen.table.x, chosen.table.y),
       offset,
+      offsets: measured.gaps.offsets,
+      marginalGaps: measured.gaps.marginal,
       gain: best.gain,
       heldout: {
         mae: round(chosen.mae),
@@ -410,6 +451,7 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
       window,
       targets,
       seconds: round((performance.now() - calStarted) / 1000, 1),
+      gaps: measured.run,
     };
     await write(join(outDir, "calibration.json"), serializeCalibration(file, run));
     const stride = Math.max(1, Math.floor(heldoutTokens.entropy.length / 3000));

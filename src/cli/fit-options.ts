@@ -8,11 +8,12 @@ export const FIT_COMMAND = {
   examples: [
     "npm run fit -- --targets 3.5,5 --batch 30 --tokens 1000 --window 300 --seed 1",
     "npm run fit -- --calibration-only",
+    "npm run fit -- --gaps-only --fit-full 2 --fit-mid 6 --fit-short 0 --seed 500",
     "npm run fit -- --readme-only",
   ],
   options: {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),
-    targets: list(undefined, "target marginal entropies, nats (required unless --calibration-only or --readme-only)"),
+    targets: list(undefined, "target marginal entropies, nats (required unless --calibration-only, --gaps-only or --readme-only)"),
     batch: int(30, "rows per rollout (B)"),
     tokens: int(1000, "tokens per full-length rollout (N)"),
     window: int(300, "positions of a window-length episode"),
@@ -23,6 +24,7 @@ export const FIT_COMMAND = {
     compare: flag("write the schedules into <out>/<method>/ for the README's side-by-side, and skip the calibration"),
     "readme-only": flag("regenerate the README from the files on disk and fit nothing"),
     "calibration-only": flag("fit only the calibration, against the schedules already on disk"),
+    "gaps-only": flag("measure the per-target offsets and k-row marginal gaps on the fitting plan under the schedules on disk, and add them to calibration.json"),
     readme: text("schedules/README.md", "README to regenerate", "FILE"),
     sweep: list("0.5,0.7,1,1.4,2", "fixed temperatures of the sweep"),
     "sweep-full": int(1, "full-length episodes per sweep temperature (at most --fit-full)", 0),
@@ -50,8 +52,11 @@ export interface PlanCounts {
 
 /** What `npm run fit` was asked to do, checked. */
 export interface FitOptions {
-  /** `readme` regenerates the README only; `calibration` fits the calibration against the schedules on disk. */
-  readonly task: "all" | "calibration" | "readme";
+  /**
+   * `readme` regenerates the README only; `calibration` fits the calibration against the
+   * schedules on disk; `gaps` adds the per-target offsets and k-row gaps to the calibration on disk.
+   */
+  readonly task: "all" | "calibration" | "gaps" | "readme";
   readonly model: string;
   /** Targets to fit, in the order given; empty for the calibration and README tasks (the calibration takes its targets from the schedules on disk). */
   readonly targets: readonly number[];
@@ -81,8 +86,8 @@ export interface FitOptions {
 
 /** The checked options; throws a UsageError for a combination the table alone cannot catch. */
 export function fitOptions(v: Values<typeof FIT_COMMAND.options>): FitOptions {
-  const task = v["readme-only"] ? "readme" : v["calibration-only"] ? "calibration" : "all";
-  if (task === "all" && v.targets === undefined) throw new UsageError("targets", "--targets is required (or --calibration-only, --readme-only)");
+  const task = v["readme-only"] ? "readme" : v["calibration-only"] ? "calibration" : v["gaps-only"] ? "gaps" : "all";
+  if (task === "all" && v.targets === undefined) throw new UsageError("targets", "--targets is required (or --calibration-only, --gaps-only, --readme-only)");
   return {
     task,
     model: v.model,

@@ -101,13 +101,21 @@ export interface MeasuredGaps {
 
 /**
  * Measure both gaps at every target: `episodes` run once per target under `policyFor(target)`
- * (the fitted schedule), on B rows (B ≥ the largest k; 30 in the fitter).
+ * (the fitted schedule), on `rows` rows (30 in the fitter; k-row gaps for every k of GAP_ROWS below it).
  */
-export async function measureGaps(run: RunEpisodes, episodes: readonly GapEpisode[], targets: readonly number[], policyFor: (target: number) => Sampler): Promise<MeasuredGaps> {
+export async function measureGaps(
+  run: RunEpisodes,
+  episodes: readonly GapEpisode[],
+  targets: readonly number[],
+  policyFor: (target: number) => Sampler,
+  rows: number,
+): Promise<MeasuredGaps> {
   const tokens = Math.max(...episodes.map((e) => e.tokens));
+  // A k-row gap needs fewer than the rows measured (at k = rows it is 0 by definition).
+  const ks = GAP_ROWS.filter((k) => k < rows);
   const profiles: GapProfiles[] = [];
   for (const target of targets) {
-    const p = createGapProfiles(tokens);
+    const p = createGapProfiles(tokens, ks);
     const observers = episodes.map(() => observeGaps(p, tokens));
     await run(
       episodes,
@@ -122,6 +130,6 @@ export async function measureGaps(run: RunEpisodes, episodes: readonly GapEpisod
       targets,
       profiles.map((p) => p.conditional),
     ),
-    marginal: GAP_ROWS.map((k) => ({ rows: k, table: fitGapTable(targets, profiles.map((p) => p.groups.get(k)!)) })),
+    marginal: ks.map((k) => ({ rows: k, table: fitGapTable(targets, profiles.map((p) => p.groups.get(k)!)) })),
   };
 }
