@@ -31,6 +31,7 @@ export const BANDS: readonly Band[] = [
   loop("mirostat", 1.5),
   loop("marginal", 2),
   { key: "controller.exact", max: 0.05, promise: "exact control costs under 5% of a model step" },
+  { key: "controller.schedule", max: 0.05, promise: "the prompt-aware schedule (one solve per request, then scaling and feedback) costs under 5% of a model step" },
   { key: "controller.proxy", max: 0.15, promise: "proxy control (statistic + table + scaling) costs under 15% of a model step" },
   { key: "controller.marginal", max: 0.25, promise: "marginal control at n = 4 (B·V additions, V logs) costs under 25% of a model step" },
   ...SYNTHETIC_VOCABS.map((v) => ({ key: `statistic.${v}`, max: 1, promise: `V = ${v}: the proxy statistic costs less per element than exact entropy` })),

@@ -215,7 +215,7 @@ function timeController(controller: Controller, recorded: readonly Float32Array[
 export async function benchControllerCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
   const V = model.spec.vocabSize;
   const out: Measurement[] = [];
-  for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "marginal"].includes(m.name))) {
+  for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "schedule", "marginal"].includes(m.name))) {
     const recorded = (await recordDecode(model, mode.rows, w)).logits;
     const ctx = { temperature: 1, rows: mode.rows, vocabSize: V, catalog };
     const [ctrl, step] = await interleave(w.rounds, [
