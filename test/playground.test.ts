@@ -9,7 +9,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import type { Browser, Page, Request, Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { EntropyReport, TelemetryEntry } from "../src/http/report.js";
-import { ensureChromium, launchChromium, startLocalWorker } from "./helpers/browser.js";
+import { launchChromium, requireChromium, startLocalWorker } from "./helpers/browser.js";
 
 interface Chunk {
   choices: { index: number; text: string; telemetry?: TelemetryEntry[] }[];
@@ -24,7 +24,7 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  ensureChromium();
+  requireChromium();
   [worker, browser] = await Promise.all([startLocalWorker(), launchChromium()]);
   base = (await worker.url).href;
 }, 600_000);
@@ -208,7 +208,7 @@ describe("the playground in headless Chromium", () => {
 });
 
 describe("the browser test setup", () => {
-  test("a missing Chromium without root is refused with what to run", () => {
-    expect(() => ensureChromium("/nonexistent/chromium", 1000)).toThrow(/\/nonexistent\/chromium is missing and this is not root: install it with `apt-get install -y chromium`/);
+  test("a missing Chromium is refused with the set-up step to run", () => {
+    expect(() => requireChromium("/nonexistent/chromium")).toThrow(/^\/nonexistent\/chromium is missing: run `node scripts\/setup-test-deps.mjs` as root \(it runs `apt-get install -y chromium`\)/);
   });
 });

@@ -1,28 +1,18 @@
 /**
- * Browser test fixtures: Debian's Chromium (installed with apt-get when missing, so CI on a fresh
- * machine passes), driven headless by playwright-core, and the real Worker in workerd to load
- * pages from.
+ * Browser test fixtures: Debian's Chromium (installed before the tests by
+ * scripts/setup-test-deps.mjs, which npm test runs), driven headless by playwright-core, and the
+ * real Worker in workerd to load pages from.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { unstable_startWorker } from "wrangler";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-/**
- * Install Debian's chromium package unless `path` is there; needs root (CI runs as root).
- * @param uid the user this runs as (a parameter so the refusal can be tested)
- */
-export function ensureChromium(path = CHROMIUM, uid = process.getuid?.()): void {
+/** Throws, naming the set-up step to run, unless Chromium is at `path`; installs nothing. */
+export function requireChromium(path = CHROMIUM): void {
   if (existsSync(path)) return;
-  if (uid !== 0) {
-    throw new Error(`${path} is missing and this is not root: install it with \`apt-get install -y chromium\` (Debian) to run the browser tests`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update", "-qq"], { env, stdio: "inherit" });
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { env, stdio: "inherit" });
-  if (!existsSync(path)) throw new Error(`apt-get installed chromium but ${path} is still missing`);
+  throw new Error(`${path} is missing: run \`node scripts/setup-test-deps.mjs\` as root (it runs \`apt-get install -y chromium\`) before the browser tests`);
 }
 
 /** Headless Chromium with no sandbox, GPU or background traffic (containers, CI). */
