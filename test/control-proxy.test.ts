@@ -12,6 +12,7 @@ import { createProxyController } from "../src/control/proxy.js";
 import { entropyOf } from "../src/sampling/entropy.js";
 import { logitStats } from "../src/sampling/logit-stats.js";
 import { createRng } from "../src/sampling/rng.js";
+import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
 
 const vocab = 512;
@@ -104,6 +105,23 @@ describe("proxy controller", () => {
   it("aims conditional entropy at target − offset(t)", () => {
     const trace = drive(createProxyController({ target, calibration: biased, offset: () => 0.5 }), plant);
     expect(Math.abs(meanOver(trace.entropy, 300) - (target - 0.5))).toBeLessThan(0.05);
+  });
+
+  it("feed-forward alone aims at target − offset(position), not target + offset", () => {
+    // From the table, H = 4 at x = 1.5 and H = 5 at x = 1. At position 50 the offset is 0.5, so
+    // target 4.5 aims at 4: rows with logit std 3 and 1.5 get T = std/1.5 = 2 and 1, where
+    // aiming at target + offset = 5 would give T = std/1 = 3 and 1.5.
+    const cal: Calibration = { statistic: "std", x: [0, 1, 2, 4], entropy: [6, 5, 3, 3] };
+    const proxy = createProxyController({ target: 4.5, calibration: cal, gain: 0, offset: (t) => 0.01 * t });
+    const step = createStep(Float32Array.from([3, -3, 3, -3, 1.5, -1.5, 1.5, -1.5]), 2, 4, 50);
+    proxy.apply(step);
+    const std = [3, 1.5];
+    expect(std.map((s) => temperatureFor("std", s, solveStatistic(cal, 4.5 - 0.5)))).toEqual([2, 1]);
+    expect([...step.temperature]).toEqual([2, 1]);
+    expect([...step.estimate]).toEqual([4, 4]);
+    const wrongSign = std.map((s) => temperatureFor("std", s, solveStatistic(cal, 4.5 + 0.5)));
+    expect(wrongSign).toEqual([3, 1.5]);
+    for (let b = 0; b < 2; b++) expect(Math.abs(step.temperature[b]! - wrongSign[b]!)).toBeGreaterThan(0.4);
   });
 
   it("estimates the table's prediction at the chosen temperature", () => {
