@@ -4,11 +4,12 @@
  *
  * One call decodes `rows` continuations of one prompt as a batch. Everything it mutates is local
  * to the call (text streams, stop matchers, the kernel's cache and rng); the model is shared and
- * read-only. A row ends at a stop string, an end-of-sequence token or `maxTokens`; the signal
- * stops the whole batch within one token.
+ * read-only. A row ends at a stop string, an end-of-sequence token (unless `ignoreEos`) or
+ * `maxTokens`; the signal stops the whole batch within one token.
  */
 import type { Controller } from "../control/controller.js";
 import { createChain } from "../sampling/chain.js";
+import { withLogitProcessors } from "../sampling/logit-processors.js";
 import { marginalEntropy } from "../sampling/marginal.js";
 import type { Rng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
@@ -25,6 +26,16 @@ export interface GenerateOptions {
   readonly controller: Controller;
   /** Samplers applied after the controller (the mode's own, then top-k, top-p, min-p); may be empty. */
   readonly filters: readonly Sampler[];
+  /**
+   * Samplers that change the distribution before the controller measures it (logit bias,
+   * min_tokens' end-of-sequence ban, penalties: logit-processors.ts); may be empty.
+   */
+  readonly processors?: readonly Sampler[];
+  /**
+   * End-of-sequence does not end a row (vLLM's `ignore_eos`): it may still be drawn, and decoding
+   * goes on after it, as the fitter's and the evaluation's rollouts do.
+   */
+  readonly ignoreEos?: boolean;
   readonly rng: Rng;
   readonly stop?: readonly string[];
   /** Alternatives to report per token (OpenAI `top_logprobs`), 0 for none. */
@@ -89,7 +100,7 @@ function topOf(probs: Float32Array, k: number): { tokenId: number; logprob: numb
 export async function* generate(model: Model, opts: GenerateOptions): AsyncGenerator<GenerateEvent> {
   const { rows, maxTokens, controller } = opts;
   const V = model.spec.vocabSize;
-  const eos = new Set(model.spec.eosTokenIds);
+  const eos = new Set(opts.ignoreEos ? [] : model.spec.eosTokenIds);
   const streams = Array.from({ length: rows }, () => createTextStream(model.tokenizer));
   const stops = Array.from({ length: rows }, () => createStopMatcher(opts.stop ?? []));
   const k = Math.min(opts.topLogprobs ?? 0, V);
@@ -99,7 +110,7 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
     promptIds: opts.promptIds,
     rows,
     maxTokens,
-    policy: createChain([controller, ...opts.filters]),
+    policy: withLogitProcessors(opts.processors ?? [], createChain([controller, ...opts.filters])),
     rng: opts.rng,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

@@ -15,7 +15,7 @@ export interface Step {
   readonly vocab: number;
   /** Index t of the token being generated (0 = first token after the prompt). */
   readonly position: number;
-  /** Raw model logits [B * V]. Read-only. */
+  /** Model logits [B * V], after any logit processors (biases, penalties: logit-processors.ts). Read-only. */
   readonly logits: Float32Array;
   /** Working scores [B * V] in logit units after temperature: z / T, `-Infinity` where filtered. */
   readonly scores: Float32Array;
