@@ -26,6 +26,7 @@ export interface Env {
   readonly MAX_PROMPT_TOKENS?: string;
   readonly MAX_CONCURRENT?: string;
   readonly MAX_BODY_BYTES?: string;
+  readonly STREAM_IDLE_MS?: string;
   /** Secret; when set, /v1 requires `Authorization: Bearer <API_KEY>`. */
   readonly API_KEY?: string;
 }

@@ -1,11 +1,12 @@
 /**
  * Slots are freed whatever the runtime reports: a stream whose client stops reading is aborted
- * after STREAM_IDLE_MS (the only signal local `wrangler dev` gives), the request's signal frees
- * the slot of a stream nobody pulls and of a whole response, and the gate's 429 says when to
- * come back.
+ * after STREAM_IDLE_MS, the gate takes back a slot that made no progress for as long even when
+ * the stalled request never runs again (workerd after a client left), the request's signal frees
+ * the slot of a stream nobody pulls and of a whole response, and the 429 says when to come back.
  */
 import { describe, expect, test } from "vitest";
 import type { Hono } from "hono";
+import { createGate } from "../src/http/concurrency.js";
 import type { Model } from "../src/model/model.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
 
@@ -104,6 +105,27 @@ describe("the request's signal", () => {
 });
 
 describe("the concurrency gate", () => {
+  test("takes back a slot untouched for the idle limit, telling its holder, without any timer of the holder's", () => {
+    let clock = 0;
+    const gate = createGate(2, 1000, () => clock);
+    const reclaimed: string[] = [];
+    const a = gate.enter(() => reclaimed.push("a"));
+    gate.enter(() => reclaimed.push("b"));
+    clock = 600;
+    a.touch();
+    expect(() => gate.enter(() => undefined)).toThrow(/MAX_CONCURRENT/);
+    clock = 1000;
+    // b has been idle for the limit, a only for 400 ms
+    gate.enter(() => reclaimed.push("c"));
+    expect(reclaimed).toEqual(["b"]);
+    expect(gate.running).toBe(2);
+    clock = 1600;
+    expect(gate.running).toBe(1);
+    expect(reclaimed).toEqual(["b", "a"]);
+    a.release();
+    expect(gate.running).toBe(1);
+  });
+
   test("a request over MAX_CONCURRENT is a 429 JSON with Retry-After", async () => {
     const app = await testApp({ limits: { maxConcurrent: 1 } });
     const abort = new AbortController();

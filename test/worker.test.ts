@@ -8,11 +8,13 @@ import { unstable_startWorker } from "wrangler";
 import { validationCases } from "./helpers/validation-cases.js";
 
 const API_KEY = "worker-test-key";
+const STREAM_IDLE_MS = 1500;
 // Miniflare would otherwise fetch Request.cf metadata from the network at start.
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
 const worker = await unstable_startWorker({
   config: "wrangler.toml",
-  bindings: { API_KEY: { type: "plain_text", value: API_KEY } },
+  // A short idle limit, so that streams dropped by their client free their slots within the test.
+  bindings: { API_KEY: { type: "plain_text", value: API_KEY }, STREAM_IDLE_MS: { type: "plain_text", value: String(STREAM_IDLE_MS) } },
   sendMetrics: false,
   dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, persist: false, logLevel: "warn" },
 });
@@ -141,6 +143,35 @@ describe("the Worker in workerd", () => {
     let rest = "";
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
     expect(rest.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    expect(await running()).toBe(0);
+  });
+
+  test("4 streams dropped by their client free their slots: a new request succeeds within 5 s", async () => {
+    expect(await running()).toBe(0);
+    const url = new URL("/v1/completions", await worker.url);
+    for (let seed = 0; seed < 4; seed++) {
+      const abort = new AbortController();
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...auth },
+        body: JSON.stringify({ model: health.model, prompt: "And it came to pass", max_tokens: 1000, stream: true, seed }),
+        signal: abort.signal,
+      });
+      await res.body!.getReader().read();
+      abort.abort();
+    }
+    // Whether or not the runtime reports the disconnect (request.signal), the gate takes back the
+    // slots once they have been idle for STREAM_IDLE_MS, on behalf of the next request.
+    const dropped = Date.now();
+    let status = 0;
+    while (status !== 200 && Date.now() - dropped < 5000) {
+      status = (await post("/v1/completions", { model: health.model, prompt: "x", max_tokens: 1 })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(Date.now() - dropped).toBeLessThan(5000);
+    // and every slot is back within the same 5 s
+    while ((await running()) > 0 && Date.now() - dropped < 5000) await new Promise((r) => setTimeout(r, 100));
     expect(await running()).toBe(0);
   });
 

@@ -16,7 +16,7 @@ import { models } from "./models.js";
 import { schedules } from "./schedules.js";
 
 export function createApp(deps: AppDeps): Hono {
-  const routeDeps: RouteDeps = { ...deps, gate: createGate(deps.limits.maxConcurrent) };
+  const routeDeps: RouteDeps = { ...deps, gate: createGate(deps.limits.maxConcurrent, deps.limits.streamIdleMs) };
   const { maxBodyBytes } = deps.limits;
   const app = new Hono();
   app.onError(onError);

@@ -113,8 +113,9 @@ export function startGeneration(
   const seed = body.seed ?? randomSeed();
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
 
-  const release = ctx.gate.enter();
   const abort = new AbortController();
+  // A generation the gate takes back (idle past STREAM_IDLE_MS) stops at its next token, if it ever resumes.
+  const slot = ctx.gate.enter(() => abort.abort());
   const signal = AbortSignal.any([options.signal, abort.signal]);
   const decode = generate(model, {
     promptIds: prompt.ids,
@@ -130,17 +131,22 @@ export function startGeneration(
   });
   const halt = (): void => {
     abort.abort();
-    release();
+    slot.release();
   };
   // The client may leave while nobody is pulling the events (a stream it stopped reading), so
   // the slot is freed when the signal fires, not when the generator next resumes.
   options.signal.addEventListener("abort", halt, { once: true });
   async function* events(): AsyncGenerator<GenerateEvent> {
     try {
-      yield* decode;
+      // Progress both ways keeps the slot: a token produced, and the consumer asking for the next.
+      for await (const event of decode) {
+        slot.touch();
+        yield event;
+        slot.touch();
+      }
     } finally {
       options.signal.removeEventListener("abort", halt);
-      release();
+      slot.release();
     }
   }
   const notice = noticeOf(plan, ctx.catalog);

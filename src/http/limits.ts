@@ -15,8 +15,8 @@ export interface Limits {
   /** Largest request body, bytes (MAX_BODY_BYTES). */
   readonly maxBodyBytes: number;
   /**
-   * How long a stream may wait for its client to read the next chunk before it is aborted and
-   * its slot freed, ms (STREAM_IDLE_MS): the runtime may never report a client that left.
+   * How long a generation may go without a token produced or read before it is aborted and its
+   * slot freed, ms (STREAM_IDLE_MS): the runtime may never report a client that left.
    */
   readonly streamIdleMs: number;
 }
