@@ -5,7 +5,7 @@
  * The app is built on the first request, when the isolate's env is first seen; the model is
  * loaded on first use and kept for the isolate's life.
  */
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import { readCatalog } from "./assets/catalog.js";
 import { readModelFiles } from "./assets/model-files.js";
@@ -14,6 +14,7 @@ import { createApp } from "./http/app.js";
 import { ApiError } from "./http/errors.js";
 import { limitsFromVars } from "./http/limits.js";
 import { createLoader } from "./http/loader.js";
+import { staticAssets } from "./http/static-assets.js";
 import { loadWebModel } from "./model/backend-web.js";
 
 export interface Env {
@@ -31,9 +32,12 @@ export interface Env {
   readonly API_KEY?: string;
 }
 
+/** A static asset, through the binding (the host is never contacted). */
+const assetRequest = (path: string, method: string): Request => new Request(new URL(path, "https://assets.local/"), { method });
+
 function appFor(env: Env): Hono {
   const read = fetcherReader(env.ASSETS);
-  return createApp({
+  const app = createApp({
     modelName: env.MODEL,
     limits: limitsFromVars(env as unknown as Record<string, unknown>),
     ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
@@ -42,6 +46,13 @@ function appFor(env: Env): Hono {
       return { model, catalog: await readCatalog(read, model.id) };
     }),
   });
+  // The Worker runs first on every path (wrangler.toml), so that other methods on a static path
+  // get a JSON 405 rather than the asset server's empty one.
+  const serve: MiddlewareHandler = async (c, next) => {
+    const res = await env.ASSETS.fetch(c.req.raw);
+    return res.status === 404 ? next() : res;
+  };
+  return app.use("*", staticAssets(serve, async (path) => (await env.ASSETS.fetch(assetRequest(path, "HEAD"))).ok));
 }
 
 let app: Hono | undefined;

@@ -5,7 +5,7 @@
  * build it here.
  */
 import { serveStatic } from "@hono/node-server/serve-static";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { readCatalog } from "./assets/catalog.js";
@@ -13,13 +13,11 @@ import type { AssetReader } from "./assets/reader.js";
 import { createApp } from "./http/app.js";
 import { limitsFromVars } from "./http/limits.js";
 import { createLoader } from "./http/loader.js";
+import { staticAssets } from "./http/static-assets.js";
 import { loadNodeModel } from "./model/backend-node.js";
 
 /** The default model, as in wrangler.toml's [vars]. */
 const DEFAULT_MODEL = "kjv-gpt2-4m";
-
-/** Paths the Worker runs first (wrangler.toml `run_worker_first`); every other path is a static file when one exists. */
-const isApiPath = (path: string): boolean => path === "/healthz" || path.startsWith("/v1/");
 
 /** A reader over a directory; absent files read as undefined. */
 function dirReader(root: string): AssetReader {
@@ -50,7 +48,10 @@ export function createNodeApp(root: string, vars: Readonly<Record<string, string
       return { model, catalog: await readCatalog(dirReader(root), model.id) };
     }),
   });
-  // Registered after the routes, so it sees only paths no route answered.
-  const assets = serveStatic({ root });
-  return app.use("*", (c, next) => (isApiPath(c.req.path) ? next() : assets(c, next)));
+  const exists = async (path: string): Promise<boolean> => {
+    const file = await stat(join(root, decodeURIComponent(path))).catch(() => undefined);
+    if (file?.isDirectory()) return (await stat(join(root, decodeURIComponent(path), "index.html")).catch(() => undefined)) !== undefined;
+    return file?.isFile() ?? false;
+  };
+  return app.use("*", staticAssets(serveStatic({ root }), exists));
 }

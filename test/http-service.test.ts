@@ -190,6 +190,14 @@ describe("the asset tree: build-assets, manifest and catalog validation", async 
     const missing = await app.request("/no-such-page");
     expect(missing.status).toBe(404);
     expect((await errorOf(missing)).code).toBe("not_found");
+    // other methods on a static file: 405 JSON, as in the Worker; on no file: the JSON 404
+    for (const path of ["/", "/index.html", "/vendor/uPlot.min.css"]) {
+      const put = await app.request(path, { method: "PUT", body: "x" });
+      expect(put.status, path).toBe(405);
+      expect(put.headers.get("Allow")).toBe("GET, HEAD");
+      expect((await errorOf(put)).code).toBe("method_not_allowed");
+    }
+    expect((await app.request("/no-such-page", { method: "DELETE" })).status).toBe(404);
   });
 
   test("a model that is not there is a 503 naming the file", async () => {

@@ -175,6 +175,32 @@ describe("the Worker in workerd", () => {
     expect(await running()).toBe(0);
   });
 
+  test("every answer is JSON: a 405 for other methods on static paths, a 413 for oversized bodies sent in quick succession", async () => {
+    const page = await worker.fetch("http://worker/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    await page.arrayBuffer();
+    for (const [method, path] of [["PUT", "/"], ["DELETE", "/index.html"], ["POST", "/playground.js"]] as const) {
+      const res = await worker.fetch(`http://worker${path}`, { method, body: method === "DELETE" ? null : "x" });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("Allow")).toBe("GET, HEAD");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+    }
+    const missing = await worker.fetch("http://worker/no-such-page", { method: "POST", body: "x" });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    // over a real socket, 200 kB each, all at once
+    const url = new URL("/v1/completions", await worker.url);
+    const big = JSON.stringify({ model: health.model, prompt: "x".repeat(200_000) });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...auth }, body: big });
+        return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code };
+      }),
+    );
+    for (const a of answers) expect(a).toEqual({ status: 413, code: "request_too_large" });
+  });
+
   const cases = validationCases({ name: health.model, vocabSize: 4096, limits });
   test.each(cases.completion)("completions, bad field: %s", async (_label, body, param) => {
     const res = await post("/v1/completions", body);

@@ -4,8 +4,8 @@
  * error, including unknown routes, leaves as OpenAI-style JSON.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { apiKeyAuth } from "./auth.js";
+import { bodyLimit } from "./body-limit.js";
 import { chat } from "./chat.js";
 import { completions } from "./completions.js";
 import { createGate } from "./concurrency.js";
@@ -17,20 +17,11 @@ import { schedules } from "./schedules.js";
 
 export function createApp(deps: AppDeps): Hono {
   const routeDeps: RouteDeps = { ...deps, gate: createGate(deps.limits.maxConcurrent, deps.limits.streamIdleMs) };
-  const { maxBodyBytes } = deps.limits;
   const app = new Hono();
   app.onError(onError);
   app.notFound((c) => new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" }).getResponse());
   app.use("/v1/*", apiKeyAuth(deps.apiKey));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, `request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES)`, { code: "request_too_large" });
-      },
-    }),
-  );
+  app.use("/v1/*", bodyLimit(deps.limits.maxBodyBytes));
   app.route("/", health(routeDeps));
   app.route("/", models(routeDeps));
   app.route("/", schedules(routeDeps));

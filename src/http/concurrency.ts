@@ -24,8 +24,9 @@ export interface Slot {
 export interface Gate {
   /**
    * Take a slot or throw a 429. `reclaim` is called when the gate takes the slot back from a
-   * holder idle too long (the slot is freed right after); it must only flag the holder to stop,
-   * as it runs on behalf of another request.
+   * holder idle too long (the slot is freed right after); it must only set a flag for the holder
+   * to stop on: it runs on behalf of another request, and workerd refuses one request's touching
+   * another's I/O objects (a stream, or a signal tied to one).
    */
   enter(reclaim: () => void): Slot;
   /** Generations running now (idle ones taken back first). */

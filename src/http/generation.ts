@@ -12,7 +12,7 @@ import type { Model } from "../model/model.js";
 import { createFilters } from "../sampling/filters.js";
 import { createRng } from "../sampling/rng.js";
 import type { Gate } from "./concurrency.js";
-import { badRequest } from "./errors.js";
+import { ApiError, badRequest } from "./errors.js";
 import type { Limits } from "./limits.js";
 import type { CompletionRequest } from "./schemas.js";
 
@@ -45,6 +45,11 @@ export interface Generation {
   readonly events: AsyncGenerator<GenerateEvent>;
   /** Stop decoding within one token and free the slot (the client went away); idempotent. */
   stop(): void;
+}
+
+/** The error a generation ends with when it made no progress for `idleMs`. */
+export function idleTimeout(idleMs: number): ApiError {
+  return new ApiError(408, `no token was produced or read for ${idleMs} ms (STREAM_IDLE_MS); generation stopped`, { code: "stream_idle_timeout" });
 }
 
 /** A uniformly random seed for requests that bring none. */
@@ -114,8 +119,13 @@ export function startGeneration(
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
 
   const abort = new AbortController();
-  // A generation the gate takes back (idle past STREAM_IDLE_MS) stops at its next token, if it ever resumes.
-  const slot = ctx.gate.enter(() => abort.abort());
+  // A generation the gate takes back (idle past STREAM_IDLE_MS) stops at its next token, if it
+  // ever resumes. Only a flag: the gate runs this for another request, and workerd refuses one
+  // request's touching another's I/O objects (an AbortSignal tied to request.signal is one).
+  let reclaimed = false;
+  const slot = ctx.gate.enter(() => {
+    reclaimed = true;
+  });
   const signal = AbortSignal.any([options.signal, abort.signal]);
   const decode = generate(model, {
     promptIds: prompt.ids,
@@ -142,6 +152,7 @@ export function startGeneration(
       for await (const event of decode) {
         slot.touch();
         yield event;
+        if (reclaimed) throw idleTimeout(ctx.limits.streamIdleMs);
         slot.touch();
       }
     } finally {

@@ -10,7 +10,8 @@
  * stream as a cancel would, with an error event for a reader that is only slow. Only the wait
  * for the reader counts, never the time the generation takes to produce a chunk.
  */
-import { ApiError, toApiError } from "./errors.js";
+import { toApiError } from "./errors.js";
+import { idleTimeout } from "./generation.js";
 
 const encoder = new TextEncoder();
 
@@ -53,10 +54,7 @@ export function sseResponse(chunks: AsyncIterable<unknown>, options: SseOptions)
         controller.enqueue(event(JSON.stringify(value)));
         idle = setTimeout(() => {
           cancel();
-          const stalled = new ApiError(408, `the client read nothing for ${options.idleMs} ms (STREAM_IDLE_MS); generation stopped`, {
-            code: "stream_idle_timeout",
-          });
-          controller.enqueue(event(JSON.stringify(stalled.toJSON())));
+          controller.enqueue(event(JSON.stringify(idleTimeout(options.idleMs).toJSON())));
           controller.close();
         }, options.idleMs);
       } catch (err) {
