@@ -1,7 +1,7 @@
 /**
  * A broken optional file degrades only the modes that need it: with a corrupt calibration and a
- * corrupt schedule in the asset tree, fixed, exact and mirostat run as ever, schedule and proxy
- * run on what is left (saying so), and /healthz and /v1/schedules name the files and why.
+ * corrupt schedule in the asset tree, fixed and mirostat run as ever, exact runs on the
+ * conditional entropy, schedule and proxy run on what is left (each saying so), and /healthz and /v1/schedules name the files and why.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -43,7 +43,7 @@ describe("a corrupt calibration and a corrupt schedule", () => {
         { file: brokenCalibration, error: expect.stringContaining("not valid JSON") },
       ]),
     );
-    expect(health.degraded.map((d) => d.mode)).toEqual(["proxy"]);
+    expect(health.degraded.map((d) => d.mode)).toEqual(["proxy", "exact", "marginal"]);
   });
 
   test("/v1/schedules lists what is usable and what is broken", async () => {
@@ -54,10 +54,17 @@ describe("a corrupt calibration and a corrupt schedule", () => {
     expect((out["broken_files"] as unknown[]).length).toBe(2);
   });
 
-  test.each([{ mode: "fixed" }, { mode: "exact", target: 2 }, { mode: "mirostat", tau: 2 }])("$mode runs as ever, with no notice", async (entropy) => {
+  test.each([{ mode: "fixed" }, { mode: "mirostat", tau: 2 }])("$mode runs as ever, with no notice", async (entropy) => {
     const out = await complete(entropy);
     expect(out.entropy.mode).toBe(entropy.mode);
     expect(out.entropy.notice).toBeUndefined();
+  });
+
+  test("exact runs, saying it holds the conditional entropy for want of the calibration file named", async () => {
+    const out = await complete({ mode: "exact", target: 2 });
+    expect(out.entropy.mode).toBe("exact");
+    expect(out.entropy.notice).toMatch(/no calibration/);
+    expect(out.entropy.notice).toContain(brokenCalibration);
   });
 
   test("schedule runs on the fitted targets left, naming the file it did without", async () => {

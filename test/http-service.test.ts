@@ -65,7 +65,11 @@ describe("GET /v1/models, /v1/schedules, /healthz", () => {
       schedules: 3,
       calibration: false,
       broken_files: [],
-      degraded: [{ mode: "proxy", reason: expect.stringContaining("no usable proxy calibration") }],
+      degraded: [
+        { mode: "proxy", reason: expect.stringContaining("no usable proxy calibration") },
+        { mode: "exact", reason: expect.stringContaining("conditional entropy") },
+        { mode: "marginal", reason: expect.stringContaining("own n rows") },
+      ],
     });
   });
 });

@@ -63,9 +63,9 @@ function entropyParamsOf(e: SamplingFields["entropy"]): EntropyParams {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null)) as unknown as EntropyParams;
 }
 
-/** The plan's notice, plus the fitted files left out when the mode asked for depends on them. */
+/** The plan's notice, plus the fitted files left out when the mode asked for lacks what they hold. */
 function noticeOf(plan: ControlPlan, catalog: Catalog): string | undefined {
-  const usesCatalog = plan.requestedMode === "proxy" || plan.requestedMode === "schedule";
+  const usesCatalog = plan.notice !== undefined || plan.requestedMode === "proxy" || plan.requestedMode === "schedule";
   if (!catalog.broken || !usesCatalog) return plan.notice?.reason;
   const files = catalog.broken.map((f) => `${f.name}: ${f.error}`).join("; ");
   return `${plan.notice ? `${plan.notice.reason}; ` : ""}fitted files left out as unusable: ${files}`;
