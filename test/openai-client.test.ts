@@ -4,7 +4,7 @@
  * parse, and the extension fields ride along as extra body fields.
  */
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import { type ServerType, serve } from "@hono/node-server";
 import OpenAI from "openai";
 import { afterAll, describe, expect, test } from "vitest";
 import { createNodeApp } from "../src/node-app.js";
@@ -123,6 +123,131 @@ describe("the openai client", () => {
     expect(choice.logprobs!.content).toHaveLength(chat.usage!.completion_tokens);
     const telemetry = (choice as unknown as { telemetry: Telemetry[] }).telemetry;
     expect(telemetry.map((t) => t.logprob)).toEqual(choice.logprobs!.content!.map((c) => c.logprob));
+  });
+
+  test("logit_bias of -100 on the greedy token changes the output, and that token never appears", async () => {
+    const prompt = "And it came to pass";
+    const greedy = await client.completions.create({ model: model.name, prompt, max_tokens: 20, temperature: 0, ...extensions({ telemetry: true }) });
+    const first = (greedy.choices[0] as unknown as { telemetry: Telemetry[] }).telemetry[0]!;
+    // Telemetry tells the truth about greedy decoding.
+    expect(first.temperature).toBe(0);
+    const banned = first.token_id;
+    const biased = await client.completions.create({
+      model: model.name,
+      prompt,
+      max_tokens: 20,
+      temperature: 0,
+      logit_bias: { [banned]: -100 },
+      ...extensions({ telemetry: true }),
+    });
+    expect(biased.choices[0]!.text).not.toBe(greedy.choices[0]!.text);
+    const sampled = await client.completions.create({
+      model: model.name,
+      prompt,
+      max_tokens: 60,
+      n: 4,
+      seed: 3,
+      logit_bias: { [banned]: -100 },
+      ...extensions({ entropy: { mode: "exact", target: 4 }, telemetry: true }),
+    });
+    for (const choice of [...biased.choices, ...sampled.choices]) {
+      expect((choice as unknown as { telemetry: Telemetry[] }).telemetry.map((t) => t.token_id)).not.toContain(banned);
+    }
+  });
+
+  test("a frequency penalty lowers repeated 4-grams at low temperature", async () => {
+    const repeated = async (frequency_penalty: number): Promise<number> => {
+      const completion = await client.completions.create({
+        model: model.name,
+        prompt: "And the LORD said",
+        max_tokens: 150,
+        temperature: 0.3,
+        seed: 5,
+        n: 2,
+        frequency_penalty,
+        ...extensions({ telemetry: true }),
+      });
+      let count = 0;
+      for (const choice of completion.choices) {
+        const ids = (choice as unknown as { telemetry: Telemetry[] }).telemetry.map((t) => t.token_id);
+        const seen = new Set<string>();
+        for (let i = 0; i + 4 <= ids.length; i++) {
+          const gram = ids.slice(i, i + 4).join(",");
+          if (seen.has(gram)) count++;
+          seen.add(gram);
+        }
+      }
+      return count;
+    };
+    const plain = await repeated(0);
+    const penalized = await repeated(1);
+    expect(plain).toBeGreaterThan(10);
+    expect(penalized).toBeLessThan(plain / 2);
+  });
+
+  test("ignore_eos returns exactly max_tokens tokens; min_tokens holds end-of-sequence back", async () => {
+    // At this seed, sampling at T = 1 from this prompt ends at end-of-text well before 200 tokens
+    // (greedy never does: it loops).
+    const request = { model: model.name, prompt: "And the LORD said", max_tokens: 200, temperature: 1, seed: 3 };
+    const plain = await client.completions.create(request);
+    expect(plain.usage!.completion_tokens).toBeLessThan(200);
+    expect(plain.choices[0]!.finish_reason).toBe("stop");
+    const ignoring = await client.completions.create({ ...request, ...extensions({ ignore_eos: true }) });
+    expect(ignoring.usage!.completion_tokens).toBe(200);
+    expect(ignoring.choices[0]!.finish_reason).toBe("length");
+    const held = await client.completions.create({ ...request, ...extensions({ min_tokens: plain.usage!.completion_tokens + 5 }) });
+    expect(held.usage!.completion_tokens).toBeGreaterThanOrEqual(plain.usage!.completion_tokens + 5);
+  });
+
+  test("presence and repetition penalties change greedy output", async () => {
+    const request = { model: model.name, prompt: "And the LORD said", max_tokens: 40, temperature: 0 };
+    const plain = (await client.completions.create(request)).choices[0]!.text;
+    expect((await client.completions.create({ ...request, presence_penalty: 2 })).choices[0]!.text).not.toBe(plain);
+    expect((await client.completions.create({ ...request, ...extensions({ repetition_penalty: 1.5 }) })).choices[0]!.text).not.toBe(plain);
+  });
+
+  test("stream_options.include_usage streams a usage chunk for completions", async () => {
+    const stream = await client.completions.create({ model: model.name, prompt: "And", max_tokens: 5, seed: 2, stream: true, stream_options: { include_usage: true } });
+    const usages = [];
+    for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
+    expect(usages).toHaveLength(1);
+    expect(usages[0]!.completion_tokens).toBeGreaterThan(0);
+  });
+
+  test("echo puts the prompt before the completion; best_of returns the n most likely rows", async () => {
+    const prompt = "In the beginning";
+    const echoed = await client.completions.create({ model: model.name, prompt, max_tokens: 5, seed: 9, echo: true });
+    const plain = await client.completions.create({ model: model.name, prompt, max_tokens: 5, seed: 9 });
+    expect(echoed.choices[0]!.text).toBe(prompt + plain.choices[0]!.text);
+    const request = { model: model.name, prompt, max_tokens: 8, seed: 9, logprobs: 0 };
+    const all = await client.completions.create({ ...request, n: 4 });
+    const best = await client.completions.create({ ...request, n: 1, best_of: 4 });
+    const cumulative = (c: OpenAI.CompletionChoice) => c.logprobs!.token_logprobs!.reduce((a, b) => a + b, 0);
+    const top = [...all.choices].sort((a, b) => cumulative(b) - cumulative(a))[0]!;
+    expect(best.choices).toHaveLength(1);
+    expect(best.choices[0]!.text).toBe(top.text);
+    expect(best.usage!.completion_tokens).toBe(all.usage!.completion_tokens);
+  });
+
+  test("what cannot be honoured is refused by name", async () => {
+    const messages = [{ role: "user" as const, content: "Hi" }];
+    const tool = { type: "function" as const, function: { name: "f", parameters: {} } };
+    const refused: [Promise<unknown>, string][] = [
+      [client.chat.completions.create({ model: model.name, messages, tools: [tool] }), "tools"],
+      [client.chat.completions.create({ model: model.name, messages, tool_choice: "auto" }), "tool_choice"],
+      [client.chat.completions.create({ model: model.name, messages, response_format: { type: "json_object" } }), "response_format"],
+      [client.chat.completions.create({ model: model.name, messages, modalities: ["text", "audio"] }), "modalities"],
+      [client.chat.completions.create({ model: model.name, messages, ...extensions({ functions: [tool.function] }) }), "functions"],
+      [client.chat.completions.create({ model: model.name, messages, audio: { voice: "alloy", format: "mp3" } }), "audio"],
+      [client.completions.create({ model: model.name, prompt: "x", suffix: "y" }), "suffix"],
+      [client.completions.create({ model: model.name, prompt: "x", logit_bias: { "99999": -100 } }), "logit_bias"],
+      [client.completions.create({ model: model.name, prompt: "x", presence_penalty: 3 }), "presence_penalty"],
+      [client.completions.create({ model: model.name, prompt: "x", n: 2, best_of: 1 }), "best_of"],
+      [client.completions.create({ model: model.name, prompt: "x", max_tokens: 4, ...extensions({ min_tokens: 5 }) }), "min_tokens"],
+    ];
+    for (const [request, param] of refused) await expect(request).rejects.toMatchObject({ status: 400, param });
+    const text = await client.chat.completions.create({ model: model.name, messages, max_tokens: 2, response_format: { type: "text" } });
+    expect(text.choices).toHaveLength(1);
   });
 
   test("errors surface as typed client errors with the field", async () => {

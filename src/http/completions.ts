@@ -1,12 +1,15 @@
 /**
  * POST /v1/completions — OpenAI text completions, whole or streamed, plus the `entropy`,
  * `telemetry`, `top_k` and `min_p` extensions. The prompt is a string or an array of token ids.
+ * `best_of` decodes that many rows as one batch and returns the `n` most likely; `echo` puts the
+ * prompt before each completion (the first chunk of each row when streamed).
  */
 import { Hono } from "hono";
 import type { TokenEvent } from "../decode/generate.js";
 import type { TextTokenizer } from "../model/tokenizer.js";
 import { type RouteDeps, servedModel } from "./deps.js";
-import { collect, type Generation, startGeneration } from "./generation.js";
+import { badRequest } from "./errors.js";
+import { collect, type Generation, type RowResult, startGeneration } from "./generation.js";
 import { jsonBody } from "./json-body.js";
 import { entropyReport, telemetryOf, usageOf } from "./report.js";
 import { type CompletionRequest, completionRequestSchema } from "./schemas.js";
@@ -31,9 +34,15 @@ function logprobsOf(tokens: readonly TokenEvent[], offset: number, tokenizer: Te
   };
 }
 
-async function* chunks(generation: Generation, body: CompletionRequest, head: object, tokenizer: TextTokenizer): AsyncGenerator<object> {
+async function* chunks(generation: Generation, body: CompletionRequest, head: object, tokenizer: TextTokenizer, echo: string | undefined): AsyncGenerator<object> {
   const offsets = new Array<number>(generation.rows).fill(0);
   let completionTokens = 0;
+  if (echo !== undefined) {
+    for (let index = 0; index < generation.rows; index++) {
+      const choice = { index, text: echo, logprobs: null, finish_reason: null };
+      yield { ...head, choices: [choice], ...(index === 0 ? { entropy: entropyReport(generation) } : {}) };
+    }
+  }
   for await (const event of generation.events) {
     if (event.type === "fallback") {
       yield { ...head, choices: [], entropy: entropyReport(generation, event) };
@@ -46,7 +55,7 @@ async function* chunks(generation: Generation, body: CompletionRequest, head: ob
       finish_reason: event.finishReason ?? null,
       ...(body.telemetry ? { telemetry: telemetryOf([event]) } : {}),
     };
-    yield { ...head, choices: [choice], ...(completionTokens === 0 ? { entropy: entropyReport(generation) } : {}) };
+    yield { ...head, choices: [choice], ...(completionTokens === 0 && echo === undefined ? { entropy: entropyReport(generation) } : {}) };
     offsets[event.row]! += event.text.length;
     completionTokens++;
   }
@@ -58,12 +67,23 @@ export function completions(deps: RouteDeps): Hono {
     const body = c.req.valid("json");
     const { model, catalog } = await servedModel(deps, body.model);
     const ids = typeof body.prompt === "string" ? model.tokenizer.encode(body.prompt) : body.prompt;
-    const generation = startGeneration({ model, catalog, gate: deps.gate, limits: deps.limits }, { ids, param: "prompt" }, body, {
-      maxTokensParam: "max_tokens",
-      defaultMaxTokens: DEFAULT_MAX_TOKENS,
-      topLogprobs: body.logprobs ?? 0,
-      signal: c.req.raw.signal,
-    });
+    const n = body.n ?? 1;
+    const bestOf = body.best_of ?? n;
+    if (bestOf < n) throw badRequest("best_of", `'best_of' (${bestOf}) must be at least 'n' (${n})`);
+    if (bestOf > n && body.stream) throw badRequest("best_of", "'best_of' greater than 'n' cannot be streamed: the best rows are known only at the end");
+    if (body.echo && body.logprobs != null) throw badRequest("echo", "'echo' with 'logprobs' is not supported: the prompt's logprobs would need a pass over every prompt position");
+    const echo = body.echo ? (typeof body.prompt === "string" ? body.prompt : model.tokenizer.decode(ids)) : undefined;
+    const generation = startGeneration(
+      { model, catalog, gate: deps.gate, limits: deps.limits },
+      { ids, param: "prompt" },
+      { ...body, n: bestOf },
+      {
+        maxTokensParam: "max_tokens",
+        defaultMaxTokens: DEFAULT_MAX_TOKENS,
+        topLogprobs: body.logprobs ?? 0,
+        signal: c.req.raw.signal,
+      },
+    );
     const head = {
       id: `cmpl-${crypto.randomUUID()}`,
       object: "text_completion",
@@ -71,19 +91,25 @@ export function completions(deps: RouteDeps): Hono {
       model: model.name,
       system_fingerprint: model.id,
     };
-    if (body.stream) return sseResponse(chunks(generation, body, head, model.tokenizer), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
+    if (body.stream) return sseResponse(chunks(generation, body, head, model.tokenizer, echo), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
 
     const { rows, fallback } = await collect(generation);
+    // best_of: the n rows with the highest cumulative logprob (vLLM's ranking), best first.
+    const cumulative = (row: RowResult): number => row.tokens.reduce((sum, t) => sum + t.logprob, 0);
+    const returned = bestOf > n ? [...rows].sort((a, b) => cumulative(b) - cumulative(a)).slice(0, n) : rows;
     return c.json({
       ...head,
-      choices: rows.map((row, index) => ({
+      choices: returned.map((row, index) => ({
         index,
-        text: row.text,
+        text: (echo ?? "") + row.text,
         logprobs: body.logprobs == null ? null : logprobsOf(row.tokens, 0, model.tokenizer, body.logprobs),
         finish_reason: row.finishReason,
         ...(body.telemetry ? { telemetry: telemetryOf(row.tokens) } : {}),
       })),
-      usage: usageOf(generation, rows.reduce((n, row) => n + row.tokens.length, 0)),
+      usage: usageOf(
+        generation,
+        rows.reduce((n, row) => n + row.tokens.length, 0),
+      ),
       entropy: entropyReport(generation, fallback),
     });
   });

@@ -76,6 +76,11 @@ const WIRE_NAMES: Readonly<Record<string, string>> = {
   topP: "top_p",
   minP: "min_p",
   seed: "seed",
+  logitBias: "logit_bias",
+  minTokens: "min_tokens",
+  presencePenalty: "presence_penalty",
+  frequencyPenalty: "frequency_penalty",
+  repetitionPenalty: "repetition_penalty",
 };
 
 /** The request field an engine option came from (the option itself when it has no wire name). */

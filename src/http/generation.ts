@@ -4,12 +4,14 @@
  * the limits and the model, plan the entropy control, take a concurrency slot, seed the rng and
  * start the decode loop. Request fields arrive snake_case and leave this file camelCase.
  */
+
+import type { Catalog } from "../control/catalog.js";
 import type { FallbackEvent, FinishReason, GenerateEvent, TokenEvent } from "../decode/generate.js";
 import { generate } from "../decode/generate.js";
-import type { Catalog } from "../control/catalog.js";
 import { type ControlPlan, type EntropyParams, planControl } from "../decode/plan.js";
 import type { Model } from "../model/model.js";
 import { createFilters } from "../sampling/filters.js";
+import { createLogitProcessors } from "../sampling/logit-processors.js";
 import { createRng } from "../sampling/rng.js";
 import type { Gate } from "./concurrency.js";
 import { ApiError, badRequest } from "./errors.js";
@@ -102,10 +104,7 @@ export function startGeneration(
   const room = positions - prompt.ids.length;
   const maxTokens = body.max_tokens ?? Math.min(options.defaultMaxTokens, limits.maxTokens, room);
   if (maxTokens > room) {
-    throw badRequest(
-      options.maxTokensParam,
-      `'${prompt.param}' (${prompt.ids.length} tokens) + '${options.maxTokensParam}' (${maxTokens}) exceeds the model's ${positions} positions`,
-    );
+    throw badRequest(options.maxTokensParam, `'${prompt.param}' (${prompt.ids.length} tokens) + '${options.maxTokensParam}' (${maxTokens}) exceeds the model's ${positions} positions`);
   }
   const rows = body.n ?? 1;
   const plan = planControl(entropyParamsOf(body.entropy), {
@@ -115,6 +114,19 @@ export function startGeneration(
     catalog: ctx.catalog,
   });
   const filters = createFilters({ topK: body.top_k ?? undefined, topP: body.top_p ?? undefined, minP: body.min_p ?? undefined });
+  if ((body.min_tokens ?? 0) > maxTokens) {
+    throw badRequest("min_tokens", `'min_tokens' (${body.min_tokens}) exceeds '${options.maxTokensParam}' (${maxTokens})`);
+  }
+  const processors = createLogitProcessors(
+    {
+      logitBias: body.logit_bias ?? undefined,
+      minTokens: body.min_tokens ?? undefined,
+      presencePenalty: body.presence_penalty ?? undefined,
+      frequencyPenalty: body.frequency_penalty ?? undefined,
+      repetitionPenalty: body.repetition_penalty ?? undefined,
+    },
+    { vocabSize: model.spec.vocabSize, eosTokenIds: model.spec.eosTokenIds, promptIds: prompt.ids },
+  );
   const seed = body.seed ?? randomSeed();
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
 
@@ -133,6 +145,8 @@ export function startGeneration(
     maxTokens,
     controller: plan.controller,
     filters: [...plan.samplers, ...filters],
+    processors,
+    ignoreEos: body.ignore_eos === true,
     rng: createRng(seed),
     stop,
     topLogprobs: options.topLogprobs,

@@ -1,8 +1,10 @@
 /**
  * Request schemas — the OpenAI request shapes of /v1/completions and /v1/chat/completions plus
- * this API's extensions (`entropy`, `telemetry`, `top_k`, `min_p`), as valibot schemas built
- * once per app from its Limits. Field names stay snake_case here, as on the wire; handlers map
- * them to the engine's camelCase.
+ * this API's extensions (`entropy`, `telemetry`, `top_k`, `min_p`) and the common server ones
+ * (vLLM's `ignore_eos`, `min_tokens`, `repetition_penalty`), as valibot schemas built once per
+ * app from its Limits. Field names stay snake_case here, as on the wire; handlers map them to the
+ * engine's camelCase. An OpenAI field this server cannot honour is refused by name (a 400 whose
+ * `param` is the field); fields no API defines are ignored, as clients send extras.
  */
 import * as v from "valibot";
 import { MODES } from "../decode/plan.js";
@@ -20,20 +22,27 @@ const finite = () => v.pipe(v.number(), v.finite());
 const opt = <S extends v.GenericSchema>(schema: S) => v.nullish(schema);
 const range = (min: number, max: number, what: string) => v.pipe(finite(), v.minValue(min, what), v.maxValue(max, what));
 const int = (min: number, max: number, what: string) => v.pipe(finite(), v.integer(what), v.minValue(min, what), v.maxValue(max, what));
+/** A field this server cannot honour: absent or null passes, anything else is a 400 naming it. */
+const unsupported = (why: string) => opt(v.never(`is not supported: ${why}`));
 
-/** The `entropy` extension; unknown keys are rejected so a misspelt option cannot pass silently. */
+/**
+ * The `entropy` extension; unknown keys are rejected so a misspelt option cannot pass silently.
+ * Only types are checked here: each option's range is checked once, where the engine builds the
+ * controller that uses it (control/controller.ts, sampling/mirostat.ts), and its OptionError is
+ * mapped back to the field in errors.ts.
+ */
 const entropySchema = v.strictObject({
   mode: v.picklist(MODES, `must be one of ${MODES.join(", ")}`),
   /** Entropy target, nats. */
-  target: opt(v.pipe(finite(), v.minValue(0, "must be >= 0 (nats)"))),
+  target: opt(finite()),
   /** Change of log T per nat of error per token. */
-  gain: opt(v.pipe(finite(), v.minValue(0, "must be >= 0"))),
-  t_min: opt(v.pipe(finite(), v.gtValue(0, "must be > 0"))),
-  t_max: opt(v.pipe(finite(), v.gtValue(0, "must be > 0"))),
+  gain: opt(finite()),
+  t_min: opt(finite()),
+  t_max: opt(finite()),
   /** Mirostat target surprise, nats. */
-  tau: opt(v.pipe(finite(), v.gtValue(0, "must be > 0 (nats)"))),
+  tau: opt(finite()),
   /** Mirostat learning rate. */
-  eta: opt(v.pipe(finite(), v.minValue(0, "must be >= 0"))),
+  eta: opt(finite()),
 });
 
 export type EntropyRequest = v.InferOutput<typeof entropySchema>;
@@ -55,17 +64,31 @@ function commonFields(limits: Limits) {
     user: opt(v.string()),
     entropy: opt(entropySchema),
     telemetry: opt(v.boolean()),
+    // Types only: ranges and token ids are checked where the samplers are built (logit-processors.ts).
+    logit_bias: opt(v.record(v.string(), finite())),
+    presence_penalty: opt(finite()),
+    frequency_penalty: opt(finite()),
+    repetition_penalty: opt(finite()),
+    min_tokens: opt(v.pipe(finite(), v.integer("must be an integer"))),
+    ignore_eos: opt(v.boolean()),
+    response_format: opt(
+      v.pipe(
+        v.object({ type: v.string() }),
+        v.check((f) => f.type === "text", 'is not supported except {"type": "text"}: this server does not constrain output to a format'),
+      ),
+    ),
   };
 }
 
 export function completionRequestSchema(limits: Limits) {
   return v.object({
     ...commonFields(limits),
-    prompt: v.union(
-      [v.string(), v.pipe(v.array(v.pipe(finite(), v.integer(), v.minValue(0))), v.minLength(1))],
-      "must be a string or a non-empty array of token ids",
-    ),
+    prompt: v.union([v.string(), v.pipe(v.array(v.pipe(finite(), v.integer(), v.minValue(0))), v.minLength(1))], "must be a string or a non-empty array of token ids"),
     logprobs: opt(int(0, MAX_COMPLETION_LOGPROBS, `must be an integer in [0, ${MAX_COMPLETION_LOGPROBS}]`)),
+    echo: opt(v.boolean()),
+    /** Rows decoded, of which the `n` with the highest cumulative logprob are returned. */
+    best_of: opt(int(1, limits.maxN, `must be an integer in [1, ${limits.maxN}] (MAX_N)`)),
+    suffix: unsupported("this model has no fill-in-the-middle training"),
   });
 }
 
@@ -75,10 +98,7 @@ const ROLES = ["system", "developer", "user", "assistant", "tool"] as const;
 
 const messageSchema = v.object({
   role: v.picklist(ROLES, `must be one of ${ROLES.join(", ")}`),
-  content: v.union(
-    [v.string(), v.array(v.object({ type: v.literal("text"), text: v.string() }))],
-    "must be a string or an array of text parts",
-  ),
+  content: v.union([v.string(), v.array(v.object({ type: v.literal("text"), text: v.string() }))], "must be a string or an array of text parts"),
   name: opt(v.string()),
 });
 
@@ -91,6 +111,17 @@ export function chatRequestSchema(limits: Limits) {
     max_completion_tokens: opt(int(1, limits.maxTokens, `must be an integer in [1, ${limits.maxTokens}] (MAX_TOKENS)`)),
     logprobs: opt(v.boolean()),
     top_logprobs: opt(int(0, MAX_CHAT_TOP_LOGPROBS, `must be an integer in [0, ${MAX_CHAT_TOP_LOGPROBS}]`)),
+    tools: unsupported("this server has no tool calling"),
+    tool_choice: unsupported("this server has no tool calling"),
+    functions: unsupported("this server has no function calling"),
+    function_call: unsupported("this server has no function calling"),
+    audio: unsupported("this server generates text only"),
+    modalities: opt(
+      v.pipe(
+        v.array(v.string()),
+        v.check((m) => m.every((x) => x === "text"), 'is not supported except ["text"]: this server generates text only'),
+      ),
+    ),
   });
 }
 
