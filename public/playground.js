@@ -127,8 +127,7 @@ async function* events(res) {
     const { done, value } = await reader.read();
     if (done) return;
     buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (!block.startsWith("data: ")) continue;
@@ -204,7 +203,8 @@ function createRun(label, request, local) {
   const tableWrap = document.createElement("div");
   tableWrap.className = "table-wrap";
   const table = document.createElement("table");
-  table.innerHTML = "<caption class='hint'>Last token of each sample</caption><thead><tr><th scope='col'>sample</th><th scope='col'>tokens</th><th scope='col'>T</th><th scope='col'>H (nats)</th><th scope='col'>estimate</th><th scope='col'>marginal H</th></tr></thead>";
+  table.innerHTML =
+    "<caption class='hint'>Last token of each sample</caption><thead><tr><th scope='col'>sample</th><th scope='col'>tokens</th><th scope='col'>T</th><th scope='col'>H (nats)</th><th scope='col'>estimate</th><th scope='col'>marginal H</th></tr></thead>";
   const tbody = document.createElement("tbody");
   const cells = rows.map((_, i) => {
     const tr = document.createElement("tr");
@@ -252,7 +252,11 @@ function createRun(label, request, local) {
       ...(target !== undefined ? [x.map(() => target)] : []),
       ...(n > 1 ? [marginal] : []),
     ]);
-    const counts = (plot) => plot.data.slice(1, 1 + n).map((s) => s.filter((v) => v != null).length).join(",");
+    const counts = (plot) =>
+      plot.data
+        .slice(1, 1 + n)
+        .map((s) => s.filter((v) => v != null).length)
+        .join(",");
     temperatureBox.dataset.points = counts(temperaturePlot);
     entropyBox.dataset.points = counts(entropyPlot);
   }
@@ -266,14 +270,14 @@ function createRun(label, request, local) {
     ranOn(backend) {
       run.backend = backend.name;
       article.dataset.backend = backend.name;
-      backendLine.textContent = `ran in this browser on ${backend.name}` + (backend.note ? ` (${backend.note})` : "");
+      backendLine.textContent = `ran in this browser on ${backend.name}${backend.note ? ` (${backend.note})` : ""}`;
     },
     /** Take one streamed chunk. */
     accept(chunk) {
       if (chunk.entropy) {
         run.entropy = chunk.entropy;
         const e = chunk.entropy;
-        report.replaceChildren(`mode run: ${e.mode}` + (e.mode !== e.requested_mode ? ` (requested ${e.requested_mode})` : "") + ` · seed ${e.seed}`);
+        report.replaceChildren(`mode run: ${e.mode}${e.mode !== e.requested_mode ? ` (requested ${e.requested_mode})` : ""} · seed ${e.seed}`);
         if (run.local) report.append(backendLine);
         report.dataset.mode = e.mode;
         if (e.notice) report.append(Object.assign(document.createElement("span"), { className: "notice", textContent: `notice: ${e.notice}` }));
@@ -385,11 +389,11 @@ function csvCell(value) {
 function telemetryCsv() {
   const lines = [["run", "mode", "sample", "index", ...CSV_COLUMNS].join(",")];
   for (const run of runs) {
-    run.rows.forEach((row, sample) =>
+    run.rows.forEach((row, sample) => {
       row.telemetry.forEach((entry, index) => {
         lines.push([run.label, run.entropy?.mode, sample, index, ...CSV_COLUMNS.map((k) => entry[k])].map(csvCell).join(","));
-      }),
-    );
+      });
+    });
   }
   return `${lines.join("\n")}\n`;
 }

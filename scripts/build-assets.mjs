@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 /**
  * build-assets — lay out the Worker's static assets (wrangler's [build] step; the Node server
  * reads the same tree):
@@ -22,7 +23,6 @@
  * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
  */
 import { createRequire } from "node:module";
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
@@ -67,7 +67,13 @@ const temporary = (path) => `${path}.${process.pid}.tmp`;
 /** Every file under `dir`, as paths relative to it with forward slashes. */
 async function filesUnder(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)).split(sep).join("/"));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) =>
+      relative(dir, join(e.parentPath ?? e.path, e.name))
+        .split(sep)
+        .join("/"),
+    );
 }
 
 /** Asset path → source file: what the tree must hold, besides the manifest. */
@@ -165,7 +171,7 @@ async function bundleLocalEngine() {
 
 async function writeIfChanged(path, text) {
   const now = await readFile(path).catch(() => undefined);
-  if (now !== undefined && now.equals(Buffer.from(text))) return;
+  if (now?.equals(Buffer.from(text))) return;
   await mkdir(dirname(path), { recursive: true });
   await writeFile(temporary(path), text);
   await rename(temporary(path), path);

@@ -52,7 +52,10 @@ function appFor(env: Env): Hono {
     const res = await env.ASSETS.fetch(c.req.raw);
     return res.status === 404 ? next() : res;
   };
-  return app.use("*", staticAssets(serve, async (path) => (await env.ASSETS.fetch(assetRequest(path, "HEAD"))).ok));
+  return app.use(
+    "*",
+    staticAssets(serve, async (path) => (await env.ASSETS.fetch(assetRequest(path, "HEAD"))).ok),
+  );
 }
 
 let app: Hono | undefined;

@@ -4,9 +4,10 @@
  * Configured by the same variables as the Worker's [vars]; the Node server and the client tests
  * build it here.
  */
-import { serveStatic } from "@hono/node-server/serve-static";
+
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { serveStatic } from "@hono/node-server/serve-static";
 import type { Hono } from "hono";
 import { readCatalog } from "./assets/catalog.js";
 import type { AssetReader } from "./assets/reader.js";

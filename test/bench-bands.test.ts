@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BANDS, checkBands, failuresOf, rangeOf, type Band } from "../src/cli/bench-bands.js";
+import { BANDS, type Band, checkBands, failuresOf, rangeOf } from "../src/cli/bench-bands.js";
 
 const bands: Band[] = [
   { key: "loop.exact", max: 1.5, promise: "the loop adds at most half a model step" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkBands, type Band } from "../src/cli/bench-bands.js";
+import { type Band, checkBands } from "../src/cli/bench-bands.js";
 import { measure } from "../src/cli/bench-measurement.js";
 import { formatNumber, renderBenchDoc } from "../src/cli/bench-report.js";
 

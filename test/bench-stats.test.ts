@@ -47,7 +47,11 @@ describe("bench statistics", () => {
     };
     const out = await interleave(3, [arm("a", 0), arm("b", 100), arm("c", 200)]);
     expect(order.join("")).toBe("abcbcacab");
-    expect(out).toEqual([[1, 6, 8], [102, 104, 109], [203, 205, 207]]);
+    expect(out).toEqual([
+      [1, 6, 8],
+      [102, 104, 109],
+      [203, 205, 207],
+    ]);
     await expect(interleave(0, [])).rejects.toThrow(/rounds must be/);
   });
 });

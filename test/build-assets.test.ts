@@ -34,7 +34,11 @@ const build = () =>
     "scripts/build-assets.mjs",
     ...["--out", join(root, "out"), "--models", join(root, "models"), "--schedules", join(root, "schedules"), "--public", join(root, "public")],
   ]);
-const exists = (path: string) => stat(join(root, "out", path)).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(join(root, "out", path)).then(
+    () => true,
+    () => false,
+  );
 
 describe("build-assets", () => {
   test("copies what the server reads, public/ and the fitted files, with a manifest per model id", async () => {
@@ -49,7 +53,10 @@ describe("build-assets", () => {
     }
     expect(await exists("models/tiny/training.json")).toBe(false);
     // the playground's chart library, served next to it
-    for (const [path, from] of [["vendor/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"], ["vendor/uPlot.min.css", "uplot/dist/uPlot.min.css"]] as const) {
+    for (const [path, from] of [
+      ["vendor/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"],
+      ["vendor/uPlot.min.css", "uplot/dist/uPlot.min.css"],
+    ] as const) {
       expect(await readFile(join(root, "out", path), "utf8"), path).toBe(await readFile(join("node_modules", from), "utf8"));
     }
     expect(JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8"))).toEqual({
@@ -67,7 +74,11 @@ describe("build-assets", () => {
     const webgpu = "vendor/ort/ort-wasm-simd-threaded.asyncify.wasm";
     expect(await exists(webgpu)).toBe(false);
     for (const part of [0, 1]) expect((await stat(join(root, "out", `${webgpu}.${part}`))).size).toBeLessThanOrEqual(25 * 1024 * 1024);
-    const read = (path: string) => readFile(join(root, "out", path)).then((b) => new Uint8Array(b), () => undefined);
+    const read = (path: string) =>
+      readFile(join(root, "out", path)).then(
+        (b) => new Uint8Array(b),
+        () => undefined,
+      );
     const joined = await readParts(read, webgpu);
     expect(Buffer.from(joined!).equals(await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm"))).toBe(true);
     expect(await readParts(read, "vendor/ort/absent.wasm")).toBeUndefined();

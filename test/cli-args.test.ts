@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { choice, flag, int, intArg, list, listArg, names, num, parseCommandLine, text, UsageError, usageText, type CommandSpec, type OptionTable } from "../src/cli/args.js";
+import { type CommandSpec, choice, flag, int, intArg, list, listArg, names, num, type OptionTable, parseCommandLine, text, UsageError, usageText } from "../src/cli/args.js";
 import { BENCH_COMMAND } from "../src/cli/bench-options.js";
 import { EVAL_COMMAND } from "../src/cli/eval-options.js";
 import { FIT_COMMAND } from "../src/cli/fit-options.js";
@@ -114,7 +114,17 @@ describe("the CLIs' option tables", () => {
 
   it("keeps the defaults the README and the shipped files were made with", () => {
     const fit = parseCommandLine(FIT_COMMAND, []);
-    expect(fit.help === false && fit.values).toMatchObject({ model: "models/kjv-gpt2-4m", batch: 30, tokens: 1000, window: 300, seed: 1, method: "sa", sweep: [0.5, 0.7, 1, 1.4, 2], calibration: true, gains: [0.03, 0.1, 0.3] });
+    expect(fit.help === false && fit.values).toMatchObject({
+      model: "models/kjv-gpt2-4m",
+      batch: 30,
+      tokens: 1000,
+      window: 300,
+      seed: 1,
+      method: "sa",
+      sweep: [0.5, 0.7, 1, 1.4, 2],
+      calibration: true,
+      gains: [0.03, 0.1, 0.3],
+    });
     const evaluation = parseCommandLine(EVAL_COMMAND, []);
     expect(evaluation.help === false && evaluation.values).toMatchObject({ targets: [3.5, 5, 6.5], tokens: 1000, full: 2, short: 8, seed: 7, out: "docs/eval" });
     const bench = parseCommandLine(BENCH_COMMAND, []);

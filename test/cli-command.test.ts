@@ -1,7 +1,7 @@
 /** The frame every CLI entry runs in: --help, one-line errors, exit codes (the entries themselves: cli-entries.test.ts). */
 import { describe, expect, it } from "vitest";
-import { flag, int, type CommandSpec, type OptionTable } from "../src/cli/args.js";
-import { runCommand, type CommandIo } from "../src/cli/command.js";
+import { type CommandSpec, flag, int, type OptionTable } from "../src/cli/args.js";
+import { type CommandIo, runCommand } from "../src/cli/command.js";
 
 const spec = { name: "demo", summary: "A demo.", options: { n: int(2, "how many"), loud: flag("shout") } } satisfies CommandSpec<OptionTable>;
 
@@ -11,8 +11,12 @@ function fakeIo(argv: string[], env: Record<string, string> = {}): CommandIo & {
     env,
     out: "",
     err: "",
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
+    stdout: (text: string) => {
+      io.out += text;
+    },
+    stderr: (text: string) => {
+      io.err += text;
+    },
   };
   return io;
 }
@@ -28,7 +32,11 @@ describe("runCommand", () => {
   it("prints usage on --help to stdout and exits 0 without running", async () => {
     const io = fakeIo(["--help"]);
     let ran = false;
-    expect(await runCommand(spec, async () => void (ran = true), { io })).toBe(0);
+    const main = async () => {
+      ran = true;
+      return undefined;
+    };
+    expect(await runCommand(spec, main, { io })).toBe(0);
     expect(ran).toBe(false);
     expect(io.out).toMatch(/^Usage: npm run demo -- \[options\]\n/);
     expect(io.err).toBe("");
@@ -38,7 +46,11 @@ describe("runCommand", () => {
     for (const argv of [["--bogus"], ["--n", "x"], ["--loud=1"]]) {
       const io = fakeIo(argv);
       let ran = false;
-      expect(await runCommand(spec, async () => void (ran = true), { io })).toBe(2);
+      const main = async () => {
+        ran = true;
+        return undefined;
+      };
+      expect(await runCommand(spec, main, { io })).toBe(2);
       expect(ran).toBe(false);
       expect(io.err).toMatch(/^demo: [^\n]+\n$/);
       expect(io.out).toBe("");

@@ -1,13 +1,14 @@
 /** `npm run eval` as a program: its options, the arms it builds, how results are assembled, and a whole run on a fake model. */
+
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../src/cli/args.js";
-import { buildArms, MARGINAL_ROWS, matchedTemperature, matchTau, ROWS, type ArmSpec } from "../src/cli/eval-arms.js";
+import { type ArmSpec, buildArms, MARGINAL_ROWS, matchedTemperature, matchTau, ROWS } from "../src/cli/eval-arms.js";
 import { runEval } from "../src/cli/eval-command.js";
-import { EVAL_COMMAND, evalOptions, type EvalOptions } from "../src/cli/eval-options.js";
+import { EVAL_COMMAND, type EvalOptions, evalOptions } from "../src/cli/eval-options.js";
 import { createRecord, resultsByTarget, summarizeArm } from "../src/cli/eval-results.js";
 import { runFit } from "../src/cli/fit-command.js";
 import { FIT_COMMAND, fitOptions } from "../src/cli/fit-options.js";
@@ -107,7 +108,9 @@ describe("result assembly", () => {
       r.marginal.fill(5.25);
       r.conditional.fill(4);
       r.temperature.fill(0.9);
-      r.ids.forEach((row, b) => row.forEach((_, t) => (row[t] = (t * (b + 1)) % 7)));
+      r.ids.forEach((row, b) => {
+        for (let t = 0; t < row.length; t++) row[t] = (t * (b + 1)) % 7;
+      });
       return r;
     });
     const { result, marginal } = summarizeArm({ ...spec(5, "fixed"), note: "a note" }, records, 12.345, tokens);
@@ -158,7 +161,9 @@ describe("runEval on a fake model", () => {
           return buildCatalog(id, await Promise.all(names.map(async (name) => ({ name, json: JSON.parse(await readFile(join(root, id, name), "utf8")) as unknown }))));
         },
         describeRun: async () => ({ commit: "abc1234", machine: "a test" }),
-        stdout: (text) => void (report += text),
+        stdout: (text) => {
+          report += text;
+        },
         stderr: createSink(),
       },
     );
@@ -175,7 +180,18 @@ describe("runEval on a fake model", () => {
 
     // --render-only: the report again from results.json, nothing run.
     await writeFile(join(out, "README.md"), "stale");
-    expect(await runEval({ ...o, renderOnly: true, out }, { loadModel: () => Promise.reject(new Error("no model")), loadCatalog: () => Promise.reject(new Error("no catalog")), describeRun: () => Promise.reject(new Error("no")), stdout: () => {}, stderr: createSink() })).toBeUndefined();
+    expect(
+      await runEval(
+        { ...o, renderOnly: true, out },
+        {
+          loadModel: () => Promise.reject(new Error("no model")),
+          loadCatalog: () => Promise.reject(new Error("no catalog")),
+          describeRun: () => Promise.reject(new Error("no")),
+          stdout: () => {},
+          stderr: createSink(),
+        },
+      ),
+    ).toBeUndefined();
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseCommandLine, UsageError } from "../src/cli/args.js";
 import { runFit } from "../src/cli/fit-command.js";
-import { FIT_COMMAND, fitOptions, type FitOptions } from "../src/cli/fit-options.js";
+import { FIT_COMMAND, type FitOptions, fitOptions } from "../src/cli/fit-options.js";
 import { parseCalibration, parseSchedule, serializeCalibration, serializeSchedule } from "../src/control/schedule-schema.js";
 import { createFakeModel, createSink } from "./cli-fake-model.js";
 
@@ -125,7 +125,9 @@ describe("runFit on a fake model", () => {
   });
 
   it("refuses --tokens past the model's positions before rolling anything out, naming the flag", async () => {
-    await expect(runFit(tiny("--targets", "3", "--tokens", "300"), io())).rejects.toThrow(new UsageError("tokens", "--tokens 300 after the longest prompt (16 tokens) exceeds the model's 256 positions"));
+    await expect(runFit(tiny("--targets", "3", "--tokens", "300"), io())).rejects.toThrow(
+      new UsageError("tokens", "--tokens 300 after the longest prompt (16 tokens) exceeds the model's 256 positions"),
+    );
   });
 
   it("says which file is missing when the prompts are not there", async () => {

@@ -16,8 +16,18 @@ describe("fallback controller", () => {
     // Steps 0-3 ran the primary at its clamp; the 4th saturated accept (step 3) switched.
     expect(seen.map((s) => s.handedOver)).toEqual([false, false, false, true, true, true, true, true]);
     expect(c.handover).toEqual({ index: 3, from: "exact", to: "schedule", reason: "exact controller saturated at a temperature clamp for 4 tokens" });
-    expect(trace.temperature.slice(0, 4).flat().every((t) => Math.abs(t - 0.2) < 1e-6)).toBe(true);
-    expect(trace.temperature.slice(4).flat().every((t) => t === 1.5)).toBe(true);
+    expect(
+      trace.temperature
+        .slice(0, 4)
+        .flat()
+        .every((t) => Math.abs(t - 0.2) < 1e-6),
+    ).toBe(true);
+    expect(
+      trace.temperature
+        .slice(4)
+        .flat()
+        .every((t) => t === 1.5),
+    ).toBe(true);
     expect(seen.at(-1)!.name).toBe("fixed");
     expect(c.saturation).toBe(0);
   });

@@ -26,7 +26,12 @@ describe("marginal controller", () => {
 
   it("holds T during warmup while observing", () => {
     const trace = drive(createMarginalController({ target, warmup: 3 }), plant);
-    expect(trace.temperature.slice(0, 4).flat().every((t) => t === 1)).toBe(true);
+    expect(
+      trace.temperature
+        .slice(0, 4)
+        .flat()
+        .every((t) => t === 1),
+    ).toBe(true);
     expect(trace.estimate[3]![0]).toBeCloseTo(trace.marginal[2]!, 5);
     expect(trace.temperature[4]![0]).not.toBe(1);
   });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  MAX_GAIN,
-  TEMPERATURE_BOUNDS,
+  anyRowAtClamp,
   checkTarget,
+  clampTemperature,
   DEFAULT_GAIN,
   DEFAULT_T_MAX,
   DEFAULT_T_MIN,
-  anyRowAtClamp,
-  clampTemperature,
+  MAX_GAIN,
   resolveControllerOptions,
   resolveInitialTemperature,
+  TEMPERATURE_BOUNDS,
 } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createFixedController } from "../src/control/fixed.js";

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  type Calibration,
-  offsetFromTable,
-  predictEntropy,
-  solveStatistic,
-  temperatureFor,
-  validateCalibration,
-} from "../src/control/calibration.js";
+import { type Calibration, offsetFromTable, predictEntropy, solveStatistic, temperatureFor, validateCalibration } from "../src/control/calibration.js";
 import { createExactController } from "../src/control/exact.js";
 import { createProxyController } from "../src/control/proxy.js";
 import { entropyOf } from "../src/sampling/entropy.js";
@@ -89,7 +82,12 @@ describe("proxy controller", () => {
   it("feed-forward alone follows the drifting scale from the first step", () => {
     const proxy = drive(createProxyController({ target, calibration, gain: 0 }), plant);
     const exact = drive(createExactController({ target }), plant);
-    const firstSteps = (h: number[][]) => meanOver(h.map((r) => r.map((x) => Math.abs(x - target))), 0, 10);
+    const firstSteps = (h: number[][]) =>
+      meanOver(
+        h.map((r) => r.map((x) => Math.abs(x - target))),
+        0,
+        10,
+      );
     expect(firstSteps(proxy.entropy)).toBeLessThan(0.2);
     expect(firstSteps(proxy.entropy)).toBeLessThan(firstSteps(exact.entropy));
     expect(Math.abs(meanOver(proxy.entropy, 300) - target)).toBeLessThan(0.1);

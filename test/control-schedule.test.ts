@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  OutOfRangeError,
-  createScheduleController,
-  createScheduleSet,
-  targetRange,
-  temperatureAt,
-} from "../src/control/schedule.js";
+import { createScheduleController, createScheduleSet, OutOfRangeError, targetRange, temperatureAt } from "../src/control/schedule.js";
 import { createStep } from "../src/sampling/step.js";
 
 const low = { target: 2, positions: [10, 110], temperatures: [0.5, 2] };

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createProxyController } from "../src/control/proxy.js";
 import { createScheduleSet, temperatureAt } from "../src/control/schedule.js";
-import { parseCalibration, parseSchedule, serializeCalibration, serializeSchedule, type CalibrationFile, type ScheduleFile } from "../src/control/schedule-schema.js";
+import { type CalibrationFile, parseCalibration, parseSchedule, type ScheduleFile, serializeCalibration, serializeSchedule } from "../src/control/schedule-schema.js";
 
 const schedule = () => ({
   version: 1,
@@ -77,9 +77,7 @@ describe("parseSchedule", () => {
     ["heldout.rmse_0_1000", undefined],
     ["heldout.window_bias.0-50", "high"],
   ])("rejects a bad %s, naming it", (path, value) => {
-    const bad = path === "heldout.window_bias.0-50"
-      ? { ...schedule(), heldout: { ...schedule().heldout, window_bias: { "0-50": value } } }
-      : withField(schedule(), path, value);
+    const bad = path === "heldout.window_bias.0-50" ? { ...schedule(), heldout: { ...schedule().heldout, window_bias: { "0-50": value } } } : withField(schedule(), path, value);
     expect(() => parseSchedule(bad)).toThrow(new RegExp(`^schedule file: ${path.replace(/\./g, "\\.")}: `));
   });
 
@@ -144,8 +142,22 @@ describe("serializeSchedule / serializeCalibration", () => {
   });
 
   it("round-trips per-target offsets and the k-row marginal gaps, and refuses a table that does not fit together", () => {
-    const table = { targets: [3.5, 6.5], positions: [0, 10, 1000], values: [[0, 1.8, 2], [0, 1.1, 1.2]] };
-    const withGaps: CalibrationFile = { ...cal(), offsets: table, marginalGaps: [{ rows: 4, table }, { rows: 8, table }] };
+    const table = {
+      targets: [3.5, 6.5],
+      positions: [0, 10, 1000],
+      values: [
+        [0, 1.8, 2],
+        [0, 1.1, 1.2],
+      ],
+    };
+    const withGaps: CalibrationFile = {
+      ...cal(),
+      offsets: table,
+      marginalGaps: [
+        { rows: 4, table },
+        { rows: 8, table },
+      ],
+    };
     const text = serializeCalibration(withGaps);
     expect(parseCalibration(JSON.parse(text))).toEqual(withGaps);
     expect(JSON.parse(text).marginal_gaps[1]).toEqual({ rows: 8, ...table });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
-import { planControl, type EntropyParams } from "../src/decode/plan.js";
+import { type EntropyParams, planControl } from "../src/decode/plan.js";
 import { rollout } from "../src/fit/rollout.js";
 import { createChain } from "../src/sampling/chain.js";
 import { nodeModel, post, testApp } from "./helpers/http.js";

@@ -1,15 +1,15 @@
 import { describe, expect, test } from "vitest";
-import type { CalibrationFile } from "../src/control/schedule-schema.js";
-import { createScheduleSet } from "../src/control/schedule.js";
-import { generate, type GenerateEvent, type TokenEvent } from "../src/decode/generate.js";
-import { MODES, planControl, type Catalog, type EntropyParams } from "../src/decode/plan.js";
-import { decodeSteps } from "../src/decode/kernel.js";
 import { createFixedController } from "../src/control/fixed.js";
-import { OptionError } from "../src/sampling/option-error.js";
+import { createScheduleSet } from "../src/control/schedule.js";
+import type { CalibrationFile } from "../src/control/schedule-schema.js";
+import { type GenerateEvent, generate, type TokenEvent } from "../src/decode/generate.js";
+import { decodeSteps } from "../src/decode/kernel.js";
+import { type Catalog, type EntropyParams, MODES, planControl } from "../src/decode/plan.js";
 import type { Model } from "../src/model/model.js";
-import { createRng } from "../src/sampling/rng.js";
-import { logitStats } from "../src/sampling/logit-stats.js";
 import { entropyOf } from "../src/sampling/entropy.js";
+import { logitStats } from "../src/sampling/logit-stats.js";
+import { OptionError } from "../src/sampling/option-error.js";
+import { createRng } from "../src/sampling/rng.js";
 import { nodeModel, webModel } from "./helpers/model.js";
 
 const PROMPT = "And it came to pass";
@@ -59,8 +59,15 @@ async function provisionalCalibration(model: Model): Promise<CalibrationFile> {
     entropy.push(Math.min(h, entropy.at(-1) ?? Infinity));
   }
   return {
-    version: 1, kind: "calibration", modelId: model.id, statistic: "std", x, entropy,
-    offset: { positions: [0, 1000], values: [0, 0] }, gain: 0.1, heldout: { mae: Number.NaN, spearman: Number.NaN },
+    version: 1,
+    kind: "calibration",
+    modelId: model.id,
+    statistic: "std",
+    x,
+    entropy,
+    offset: { positions: [0, 1000], values: [0, 0] },
+    gain: 0.1,
+    heldout: { mae: Number.NaN, spearman: Number.NaN },
   };
 }
 
@@ -179,7 +186,14 @@ describe("plan", () => {
   test("puts every target on the 30-row scale where the calibration can, and says so where it cannot", async () => {
     const model = await nodeModel();
     const calibration = await provisionalCalibration(model);
-    const table = { targets: [2, 5], positions: [0, 1000], values: [[0, 1], [0, 0.5]] };
+    const table = {
+      targets: [2, 5],
+      positions: [0, 1000],
+      values: [
+        [0, 1],
+        [0, 0.5],
+      ],
+    };
     const withGaps: Catalog = { schedules: provisionalSchedules, calibration: { ...calibration, offsets: table, marginalGaps: [{ rows: 3, table }] } };
     expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 3)).notice).toBeUndefined();
     expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 4)).notice?.reason).toMatch(/no 30-row gap fitted for n = 4/);

@@ -25,7 +25,17 @@ describe("text metrics", () => {
     expect(repeatedNRate([row], 2, 4, 8)).toBeCloseTo(2 / 3, 12);
     expect(repeatedNRate([row], 2, 0, 4)).toBe(0);
     // Rows do not see each other's n-grams.
-    expect(repeatedNRate([[1, 2, 3], [1, 2, 3]], 2, 0, 3)).toBe(0);
+    expect(
+      repeatedNRate(
+        [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+        2,
+        0,
+        3,
+      ),
+    ).toBe(0);
   });
 
   it("self-BLEU is 1 for identical samples, near 0 for disjoint ones, and symmetric in row order", () => {
@@ -45,7 +55,13 @@ describe("text metrics", () => {
 describe("grouped sampler", () => {
   it("runs one marginal controller per group, each holding the marginal of its own rows", () => {
     const masks: number[][] = [];
-    const probe = (inner: Sampler): Sampler => ({ ...inner, apply: (s) => (masks.push([...s.active]), inner.apply(s)) });
+    const probe = (inner: Sampler): Sampler => ({
+      ...inner,
+      apply: (s) => {
+        masks.push([...s.active]);
+        return inner.apply(s);
+      },
+    });
     const target = 4;
     const groupMarginals: number[][] = [[], []];
     const estimates: number[][] = [];

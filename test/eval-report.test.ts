@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { answers, modeColor, renderEvalReport, renderRepetitionSvg, windowMisses, type ArmResult, type EvalResults } from "../src/fit/eval-report.js";
+import { type ArmResult, answers, type EvalResults, modeColor, renderEvalReport, renderRepetitionSvg, windowMisses } from "../src/fit/eval-report.js";
 
 const windows = (v: number): Record<string, number> => ({ "0-10": v, "10-50": v, "50-300": v, "300-1000": v });
 const arm = (label: string, bias: Record<string, number>): ArmResult => ({
@@ -48,10 +48,7 @@ describe("evaluation report", () => {
         { target: 5, arms: [arm("schedule", { ...windows(0), "10-50": 0.2 }), arm("fixed T=0.82", windows(0.02))] },
       ]),
     );
-    expect(lines).toEqual([
-      "- **schedule**: held every window within 2 % at 4; missed at 5 ([10,50) +4.0 %).",
-      "- **fixed**: held every window within 2 % at 5; missed at 4 ([0,10) -10.0 %).",
-    ]);
+    expect(lines).toEqual(["- **schedule**: held every window within 2 % at 4; missed at 5 ([10,50) +4.0 %).", "- **fixed**: held every window within 2 % at 5; missed at 4 ([0,10) -10.0 %)."]);
   });
 
   it("puts each window's standard error across episodes beside its bias, when the run recorded it", () => {

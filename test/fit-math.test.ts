@@ -33,7 +33,11 @@ describe("nelderMead", () => {
 
   it("stops at maxEvaluations and treats NaN as worse than anything", async () => {
     let calls = 0;
-    const result = await nelderMead((x) => (calls++, x[0]! < 0 ? Number.NaN : (x[0]! - 2) ** 2), [1], { maxEvaluations: 12, tolerance: 0 });
+    const objective = (x: readonly number[]): number => {
+      calls++;
+      return x[0]! < 0 ? Number.NaN : (x[0]! - 2) ** 2;
+    };
+    const result = await nelderMead(objective, [1], { maxEvaluations: 12, tolerance: 0 });
     expect(calls).toBe(12);
     expect(result.value).toBeLessThan(1);
     await expect(nelderMead(() => 0, [1, 2], { maxEvaluations: 2 })).rejects.toThrow(/maxEvaluations/);
@@ -93,7 +97,7 @@ describe("bootstrap noise floor", () => {
     const rows = 8;
     const vocab = 4;
     const counts = resampleRows(rows, 64, createRng(1));
-    counts.forEach((c) => expect(c.reduce((a, b) => a + b, 0)).toBe(rows));
+    for (const c of counts) expect(c.reduce((a, b) => a + b, 0)).toBe(rows);
     const same = new Float32Array(rows * vocab).fill(0.25);
     expect(bootstrapVariance(same, rows, vocab, counts, new Float64Array(vocab))).toBeCloseTo(0, 12);
     // Each row is sure of a different token: the resampled marginal entropy varies.

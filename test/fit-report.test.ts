@@ -26,7 +26,9 @@ describe("renderReport", () => {
     const md = renderReport({
       modelName: "kjv",
       modelId: "abc",
-      schedules: [{ file: schedule("sa", 0.12), path: "abc/target-3.json", sweepSeconds: 60, sweepRollouts: 7, heldoutSeconds: 30, heldoutPlan: { full: 2, mid: 4, short: 16, shortTokens: 50, prompts: 20 } }],
+      schedules: [
+        { file: schedule("sa", 0.12), path: "abc/target-3.json", sweepSeconds: 60, sweepRollouts: 7, heldoutSeconds: 30, heldoutPlan: { full: 2, mid: 4, short: 16, shortTokens: 50, prompts: 20 } },
+      ],
       comparisons: [{ file: schedule("optimize", 0.2), path: "abc/optimize/target-3.json", sweepSeconds: 75, sweepRollouts: 3.2, sweepTemperatures: [0.65, 1] }],
       calibration: {
         file: parseCalibration({
@@ -73,9 +75,7 @@ describe("renderReport", () => {
       ],
       comparisons: [],
     });
-    expect(twoRuns).toContain(
-      "Sweeps, one per run, shared by its targets: T ∈ {0.5, 0.7, 1}, 20.1 rollouts in 590 s (target 3); T ∈ {0.5, 1, 2}, 17.5 rollouts in 545 s (targets 4, 5).",
-    );
+    expect(twoRuns).toContain("Sweeps, one per run, shared by its targets: T ∈ {0.5, 0.7, 1}, 20.1 rollouts in 590 s (target 3); T ∈ {0.5, 1, 2}, 17.5 rollouts in 545 s (targets 4, 5).");
     // a fresh run's cost from a cold start: its own sweep plus the fit
     expect(md).toContain("- optimize, target 3: sweep of T ∈ {0.65, 1} 75 s (3.2 rollouts) + fit 120 s (6 rollouts) = **3.3 min** from a cold start");
     expect(md).toContain("Default statistic **gap**");
@@ -89,9 +89,7 @@ describe("renderReport", () => {
     // −3 % at target 5 is 0.05 nats beyond the 2 % line; with a standard error of 0.1 that is 0.5 of one.
     const file = at5(bias, { "0-10": 0.02, "10-50": 0.02, "50-300": 0.05, "300-1000": 0.1 });
     expect(file.heldout.windowSe?.["300-1000"]).toBe(0.1);
-    expect(toleranceSummary([{ file, path: "x" }])).toBe(
-      "Windows within 2 % of the target on the held-out rollout: **3 of 4**; missed: target 5 [300,1000) -3.0 %, 0.5 standard errors beyond 2 %.",
-    );
+    expect(toleranceSummary([{ file, path: "x" }])).toBe("Windows within 2 % of the target on the held-out rollout: **3 of 4**; missed: target 5 [300,1000) -3.0 %, 0.5 standard errors beyond 2 %.");
     expect(toleranceSummary([{ file: at5(bias), path: "x" }])).toBe("Windows within 2 % of the target on the held-out rollout: **3 of 4**; missed: target 5 [300,1000) -3.0 %.");
     const md = renderReport({ modelName: "kjv", modelId: "abc", schedules: [{ file, path: "x" }], comparisons: [] });
     expect(md).toContain("-0.150 (-3.0 % ± 2.0)");

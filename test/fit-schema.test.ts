@@ -59,10 +59,10 @@ describe("schedule file: fitter fields", () => {
   });
 
   it.each([
-    ["fit.iterations", 0, (j: ReturnType<typeof schedule>) => ((j.fit.iterations = 0), j)],
-    ["heldout.noise_floor_0_300", -1, (j: ReturnType<typeof schedule>) => ((j.heldout.noise_floor_0_300 = -1), j)],
-    ["baseline.temperature", 0, (j: ReturnType<typeof schedule>) => ((j.baseline.temperature = 0), j)],
-    ["baseline.rmse_0_1000", "x", (j: ReturnType<typeof schedule>) => (((j.baseline as Record<string, unknown>).rmse_0_1000 = "x"), j)],
+    ["fit.iterations", 0, (j: ReturnType<typeof schedule>) => Object.assign(j, { fit: { ...j.fit, iterations: 0 } })],
+    ["heldout.noise_floor_0_300", -1, (j: ReturnType<typeof schedule>) => Object.assign(j, { heldout: { ...j.heldout, noise_floor_0_300: -1 } })],
+    ["baseline.temperature", 0, (j: ReturnType<typeof schedule>) => Object.assign(j, { baseline: { ...j.baseline, temperature: 0 } })],
+    ["baseline.rmse_0_1000", "x", (j: ReturnType<typeof schedule>) => Object.assign(j, { baseline: { ...j.baseline, rmse_0_1000: "x" } })],
   ])("rejects a bad %s, naming it", (path, _value, edit) => {
     expect(() => parseSchedule(edit(schedule()))).toThrow(new RegExp(`^schedule file: ${path.replace(/\./g, "\\.")}: `));
   });

@@ -2,7 +2,7 @@
  * The fitted files shipped for the default model must belong to it: a retrained model without
  * refitted schedules fails here, loudly, instead of steering generations with stale numbers.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";

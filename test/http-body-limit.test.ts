@@ -2,8 +2,9 @@
  * A body over MAX_BODY_BYTES is always a 413 JSON: the oversized rest is drained first, so a
  * client still sending gets the answer rather than a reset, over a real socket too.
  */
-import { serve } from "@hono/node-server";
+
 import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, describe, expect, test } from "vitest";
 import { DRAIN_FACTOR } from "../src/http/body-limit.js";
 import { errorOf, nodeModel, testApp } from "./helpers/http.js";

@@ -4,8 +4,9 @@
  * the stalled request never runs again (workerd after a client left), the request's signal frees
  * the slot of a stream nobody pulls and of a whole response, and the 429 says when to come back.
  */
-import { describe, expect, test } from "vitest";
+
 import type { Hono } from "hono";
+import { describe, expect, test } from "vitest";
 import { createGate } from "../src/http/concurrency.js";
 import type { Model } from "../src/model/model.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";

@@ -24,7 +24,13 @@ interface ChatChunk {
 
 const MESSAGES = [
   { role: "system", content: "Answer in the words of the King James Bible." },
-  { role: "user", content: [{ type: "text", text: "Who begat " }, { type: "text", text: "Isaac?" }] },
+  {
+    role: "user",
+    content: [
+      { type: "text", text: "Who begat " },
+      { type: "text", text: "Isaac?" },
+    ],
+  },
 ];
 
 const app = await testApp();

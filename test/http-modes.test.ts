@@ -18,8 +18,7 @@ const full = await testApp({ catalog: fixtureCatalog(model) });
 const schedulesOnly = await testApp({ catalog: fixtureCatalog(model, { calibration: false }) });
 const bare = await testApp();
 
-const request = (app: typeof full, body: object) =>
-  post(app, "/v1/completions", { model: model.name, prompt: "In the beginning", max_tokens: 6, seed: 8, telemetry: true, ...body });
+const request = (app: typeof full, body: object) => post(app, "/v1/completions", { model: model.name, prompt: "In the beginning", max_tokens: 6, seed: 8, telemetry: true, ...body });
 const run = async (app: typeof full, body: object): Promise<Result> => {
   const res = await request(app, body);
   expect(res.status, await res.clone().text()).toBe(200);

@@ -37,14 +37,29 @@ describe("GET /v1/models, /v1/schedules, /healthz", () => {
   });
 
   test("/v1/schedules lists the targets of the per-target offsets and each n's marginal gap", async () => {
-    const table = { targets: [1, 3], positions: [0, 64], values: [[0, 0.4], [0, 0.2]] };
+    const table = {
+      targets: [1, 3],
+      positions: [0, 64],
+      values: [
+        [0, 0.4],
+        [0, 0.2],
+      ],
+    };
     const files = [
       ...FIXTURE_TARGETS.map((target, k) => ({ name: `schedule-${target}.json`, json: scheduleJson(model.id, target, 0.5 + 0.4 * k) })),
       { name: "calibration.json", json: { ...calibrationJson(model.id), offsets: table, marginal_gaps: [2, 4].map((rows) => ({ rows, ...table })) } },
     ];
     const app = await testApp({ catalog: buildCatalog(model.id, files) });
     const out = (await (await app.request("/v1/schedules")).json()) as Record<string, unknown>;
-    expect(out).toMatchObject({ calibration: { offset_targets: [1, 3], marginal_gaps: [{ n: 2, targets: [1, 3] }, { n: 4, targets: [1, 3] }] } });
+    expect(out).toMatchObject({
+      calibration: {
+        offset_targets: [1, 3],
+        marginal_gaps: [
+          { n: 2, targets: [1, 3] },
+          { n: 4, targets: [1, 3] },
+        ],
+      },
+    });
     const bare = (await (await (await testApp({ catalog: fixtureCatalog(model) })).request("/v1/schedules")).json()) as Record<string, unknown>;
     expect(bare).toMatchObject({ calibration: { offset_targets: null, marginal_gaps: [] } });
   });

@@ -23,8 +23,14 @@ describe("model config", () => {
     const gpt2 = parseModelConfig({ model_type: "gpt2", n_layer: 4, n_head: 4, n_embd: 256, n_positions: 1024, vocab_size: 4096, eos_token_id: 0 });
     expect(gpt2).toMatchObject({ layers: 4, kvHeads: 4, headDim: 64, maxPositions: 1024, vocabSize: 4096, eosTokenIds: [0] });
     const qwen = parseModelConfig({
-      model_type: "qwen2", num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, hidden_size: 896,
-      max_position_embeddings: 32768, vocab_size: 151936, eos_token_id: [151643, 151645],
+      model_type: "qwen2",
+      num_hidden_layers: 24,
+      num_attention_heads: 14,
+      num_key_value_heads: 2,
+      hidden_size: 896,
+      max_position_embeddings: 32768,
+      vocab_size: 151936,
+      eos_token_id: [151643, 151645],
     });
     expect(qwen).toMatchObject({ layers: 24, kvHeads: 2, headDim: 64, maxPositions: 32768, eosTokenIds: [151643, 151645] });
     expect(parseModelConfig({ num_hidden_layers: 2, num_attention_heads: 8, hidden_size: 512, head_dim: 128, max_position_embeddings: 8, vocab_size: 10 }).headDim).toBe(128);

@@ -10,7 +10,7 @@
 import { createTokenSampler } from "../src/decode/kernel.js";
 import { createChain } from "../src/sampling/chain.js";
 import { marginalEntropy } from "../src/sampling/marginal.js";
-import { type Rng, createRng } from "../src/sampling/rng.js";
+import { createRng, type Rng } from "../src/sampling/rng.js";
 import type { Sampler } from "../src/sampling/sampler.js";
 import type { Step } from "../src/sampling/step.js";
 

@@ -36,7 +36,8 @@ afterAll(async () => {
 /** A page of the playground, once it has described the served model (the first call loads it). */
 async function openPlayground(viewport = { width: 1280, height: 900 }): Promise<Page> {
   const page = await browser.newPage({ viewport, acceptDownloads: true });
-  await page.goto(base);
+  // The Worker is one thread shared with the previous test's generation: on a loaded machine "load" can take more than the default 30 s.
+  await page.goto(base, { timeout: 60_000 });
   // (page code as strings: the project's types are the Worker's, not the DOM's)
   await page.waitForFunction('!document.getElementById("target-hint").textContent.startsWith("Loading")', null, { timeout: 60_000 });
   return page;
@@ -111,7 +112,10 @@ describe("the playground in headless Chromium", () => {
     const responses = new Map<string, Promise<Response>>();
     const sentMode = (r: Request) => (r.postDataJSON() as { entropy: { mode: string } }).entropy.mode;
     for (const mode of ["proxy", "fixed"]) {
-      responses.set(mode, page.waitForResponse((r) => r.url().endsWith("/v1/completions") && sentMode(r.request()) === mode));
+      responses.set(
+        mode,
+        page.waitForResponse((r) => r.url().endsWith("/v1/completions") && sentMode(r.request()) === mode),
+      );
     }
     // keyboard operable: Enter in a field submits the form
     await page.getByLabel("Seed", { exact: true }).press("Enter");

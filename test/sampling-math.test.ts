@@ -8,12 +8,9 @@ import { createRng } from "../src/sampling/rng.js";
 import { kthLargestInPlace } from "../src/sampling/select.js";
 import { logSoftmaxAt, logSumExp, softmaxInto } from "../src/sampling/softmax.js";
 
-const logits = (min = 1, max = 64) =>
-  fc.array(fc.double({ min: -30, max: 30, noNaN: true }), { minLength: min, maxLength: max }).map((a) => Float32Array.from(a));
+const logits = (min = 1, max = 64) => fc.array(fc.double({ min: -30, max: 30, noNaN: true }), { minLength: min, maxLength: max }).map((a) => Float32Array.from(a));
 /** Logits where some entries (never all) are filtered out. */
-const filtered = fc
-  .tuple(logits(2), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }))
-  .map(([z, mask]) => z.map((v, i) => (i > 0 && mask[i] ? -Infinity : v)));
+const filtered = fc.tuple(logits(2), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 })).map(([z, mask]) => z.map((v, i) => (i > 0 && mask[i] ? -Infinity : v)));
 const temperature = fc.double({ min: 0.05, max: 20, noNaN: true });
 
 describe("softmax", () => {
@@ -146,9 +143,7 @@ describe("logitStats", () => {
 });
 
 describe("marginal entropy", () => {
-  const batch = fc.integer({ min: 1, max: 5 }).chain((rows) =>
-    fc.tuple(fc.constant(rows), fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: rows * 6, maxLength: rows * 6 })),
-  );
+  const batch = fc.integer({ min: 1, max: 5 }).chain((rows) => fc.tuple(fc.constant(rows), fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: rows * 6, maxLength: rows * 6 })));
   const probsOf = (rows: number, z: number[]) => {
     const p = new Float32Array(z.length);
     for (let b = 0; b < rows; b++) softmaxInto(Float32Array.from(z.slice(b * 6, b * 6 + 6)), p.subarray(b * 6, b * 6 + 6));

@@ -30,7 +30,7 @@ describe("logit bias", () => {
   });
 
   it("refuses ids outside the vocabulary, values outside [-100, 100] and banning everything", () => {
-    for (const bias of [{ "4": 1 }, { x: 1 }, { "-1": 1 }, { "0": 101 }, { "0": -100, "1": -100 }]) {
+    for (const bias of [{ "4": 1 }, { x: 1 }, { "-1": 1 }, { "0": 101 }, { "0": -100, "1": -100 }] as Record<string, number>[]) {
       expect(() => createLogitBias(bias, bias["0"] === -100 ? 2 : 4)).toThrow(OptionError);
     }
     expect(() => createLogitBias({ "0": 101 }, 4)).toThrow(expect.objectContaining({ option: "logitBias" }));
@@ -92,7 +92,12 @@ describe("logit processors before the policy", () => {
   it("the policy reads the processed logits; the model's logits are untouched", () => {
     const logits = Float32Array.from([1, 2, 3, 4]);
     let seen: number[] = [];
-    const policy: Sampler = { name: "spy", apply: (s: Step) => void (seen = [...s.logits]) };
+    const policy: Sampler = {
+      name: "spy",
+      apply: (s: Step) => {
+        seen = [...s.logits];
+      },
+    };
     const step = createStep(logits, 1, 4, 0);
     withLogitProcessors([createLogitBias({ "3": -100, "0": 1 }, 4)], policy).apply(step);
     expect(seen).toEqual([2, 2, 3, -Infinity]);

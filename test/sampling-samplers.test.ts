@@ -71,7 +71,12 @@ describe("draw", () => {
     const run = () => {
       const draw = createDraw(createRng(123));
       return Array.from({ length: 50 }, (_, t) => {
-        const step = createStep(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * (t + 1))), 2, 8, t);
+        const step = createStep(
+          Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * (t + 1))),
+          2,
+          8,
+          t,
+        );
         draw.apply(step);
         return [...step.tokens];
       });

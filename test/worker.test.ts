@@ -81,13 +81,7 @@ describe("the Worker in workerd", () => {
   });
 
   test("every mode runs in workerd, and says which mode ran", async () => {
-    const modes = [
-      { mode: "fixed" },
-      { mode: "exact", target: 3 },
-      { mode: "marginal", target: 4 },
-      { mode: "mirostat", tau: 3 },
-      { mode: "schedule", target: 3.5 },
-    ];
+    const modes = [{ mode: "fixed" }, { mode: "exact", target: 3 }, { mode: "marginal", target: 4 }, { mode: "mirostat", tau: 3 }, { mode: "schedule", target: 3.5 }];
     for (const entropy of modes) {
       const res = await post("/v1/completions", { model: health.model, prompt: "And it came to pass", max_tokens: 4, n: 2, seed: 1, telemetry: true, entropy });
       expect(res.status, entropy.mode).toBe(200);
@@ -180,7 +174,11 @@ describe("the Worker in workerd", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
     await page.arrayBuffer();
-    for (const [method, path] of [["PUT", "/"], ["DELETE", "/index.html"], ["POST", "/playground.js"]] as const) {
+    for (const [method, path] of [
+      ["PUT", "/"],
+      ["DELETE", "/index.html"],
+      ["POST", "/playground.js"],
+    ] as const) {
       const res = await worker.fetch(`http://worker${path}`, { method, body: method === "DELETE" ? null : "x" });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.headers.get("Allow")).toBe("GET, HEAD");

@@ -30,8 +30,14 @@ const ids = fixture.input_ids;
 const n = ids.length;
 const full = await session.run({
   input_ids: i64(ids, [1, n]),
-  attention_mask: i64(ids.map(() => 1), [1, n]),
-  position_ids: i64(ids.map((_, t) => t), [1, n]),
+  attention_mask: i64(
+    ids.map(() => 1),
+    [1, n],
+  ),
+  position_ids: i64(
+    ids.map((_, t) => t),
+    [1, n],
+  ),
   ...emptyPast(),
 });
 const fullLogits = full.logits.data;

@@ -101,7 +101,10 @@ export function choice<const C extends string>(def: C, choices: readonly C[], de
 /** A comma-separated list of names from `choices`; may be empty. */
 export function names<const C extends string>(choices: readonly C[], description: string): Option<C[]> {
   const read = stringOption("", `${description} (of ${choices.join(", ")})`, "LIST", (name, s) => {
-    const v = s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+    const v = s
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== "");
     const bad = v.find((x) => !(choices as readonly string[]).includes(x));
     if (bad !== undefined) throw new UsageError(name, `--${name} takes a comma-separated list of ${choices.join(", ")}, got ${quoted(bad)}`);
     return v as C[];
@@ -126,7 +129,10 @@ export function intArg(name: string, s: string | undefined, min = 1): number {
 
 /** `--name` as a non-empty comma-separated list of positive numbers. */
 export function listArg(name: string, s: string | undefined): number[] {
-  const v = (s ?? "").split(",").filter((x) => x.trim() !== "").map(Number);
+  const v = (s ?? "")
+    .split(",")
+    .filter((x) => x.trim() !== "")
+    .map(Number);
   if (v.length === 0 || !v.every((x) => Number.isFinite(x) && x > 0)) throw new UsageError(name, `--${name} must be a comma-separated list of positive numbers, got ${quoted(s)}`);
   return v;
 }

@@ -11,23 +11,23 @@ import { loadWebModel } from "../model/backend-web.js";
 import type { OrtModule } from "../model/ort.js";
 import { BANDS, checkBands, failuresOf } from "./bench-bands.js";
 import {
-  MODE_CASES,
   benchBatchScaling,
   benchControllerCost,
   benchLoopOverhead,
   benchStatistic,
   createRawDecoder,
+  MODE_CASES,
   standInCalibration,
   timeGenerate,
-  withoutEos,
   type Workload,
+  withoutEos,
 } from "./bench-engine.js";
 import { describeMachine, machineLines } from "./bench-machine.js";
 import type { Fact, Measurement } from "./bench-measurement.js";
+import type { BenchValues, Section } from "./bench-options.js";
 import { factTable, measurementTables, renderBenchDoc, verdictTable } from "./bench-report.js";
 import { benchTransformers } from "./bench-transformers.js";
 import { benchWorkerd } from "./bench-workerd.js";
-import type { BenchValues, Section } from "./bench-options.js";
 import { loadCatalogFromDisk } from "./catalog-disk.js";
 
 /** Run the benchmark as `o` asks; `argv` is what was typed after `npm run bench --`. Returns the exit code: 1 when --check finds a ratio out of its band. */
@@ -50,7 +50,9 @@ export async function runBench(o: BenchValues, argv: readonly string[]): Promise
   let catalog: Catalog = disk;
   if (!disk.calibration) {
     catalog = { ...disk, calibration: standInCalibration(nodeModel.id, nodeModel.spec.vocabSize) };
-    notes.push(`No proxy calibration is fitted for ${nodeModel.name} (${nodeModel.id}): \`proxy\` runs a 16-knot stand-in table, which costs what a fitted one does (one pass over the logits, one table lookup).`);
+    notes.push(
+      `No proxy calibration is fitted for ${nodeModel.name} (${nodeModel.id}): \`proxy\` runs a 16-knot stand-in table, which costs what a fitted one does (one pass over the logits, one table lookup).`,
+    );
   }
   const promptIds = nodeModel.tokenizer.encode(o.prompt);
   const w: Workload = { promptIds, tokens, rounds, seed: o.seed };
@@ -104,7 +106,10 @@ export async function runBench(o: BenchValues, argv: readonly string[]): Promise
       : undefined;
   const ratios = Object.fromEntries(measurements.map((m) => [m.key, m.ratio.median]));
   // A band belongs to the section its key starts with; skipped sections are not judged.
-  const verdicts = checkBands(ratios, BANDS.filter((b) => runs(b.key.split(".")[0] as Section)));
+  const verdicts = checkBands(
+    ratios,
+    BANDS.filter((b) => runs(b.key.split(".")[0] as Section)),
+  );
   const skippedNote = skip.size > 0 ? [`Sections skipped: ${[...skip].join(", ")}.`] : [];
 
   console.log(["", ...measurementTables(measurements, BANDS), ...factTable(facts), ...notes.map((n) => `- ${n}`), "", ...verdictTable(verdicts)].join("\n"));

@@ -7,11 +7,11 @@
  */
 import type { Catalog } from "../control/catalog.js";
 import type { Controller } from "../control/controller.js";
-import type { CalibrationFile } from "../control/schedule-schema.js";
 import { createFixedController } from "../control/fixed.js";
+import type { CalibrationFile } from "../control/schedule-schema.js";
 import { generate } from "../decode/generate.js";
 import { decodeSteps } from "../decode/kernel.js";
-import { planControl, type EntropyParams } from "../decode/plan.js";
+import { type EntropyParams, planControl } from "../decode/plan.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import type { ModelSpec } from "../model/config.js";
 import type { Model } from "../model/model.js";
@@ -21,7 +21,7 @@ import { entropyOf } from "../sampling/entropy.js";
 import { logitStats } from "../sampling/logit-stats.js";
 import { createRng } from "../sampling/rng.js";
 import { createStep, type Step } from "../sampling/step.js";
-import { measure, type Measurement } from "./bench-measurement.js";
+import { type Measurement, measure } from "./bench-measurement.js";
 import { interleave } from "./bench-stats.js";
 
 /** What every engine benchmark decodes. */
@@ -114,7 +114,11 @@ export function createRawDecoder(ort: OrtModule, session: OrtSession, spec: Mode
     const started = performance.now();
     const n = promptIds.length;
     const feeds: Record<string, OrtTensor> = { input_ids: int64(promptIds, [1, n]), attention_mask: int64(new Array(n).fill(1), [1, n]) };
-    if (usesPositions) feeds["position_ids"] = int64(promptIds.map((_, i) => i), [1, n]);
+    if (usesPositions)
+      feeds["position_ids"] = int64(
+        promptIds.map((_, i) => i),
+        [1, n],
+      );
     for (const [past] of names) feeds[past] = new ort.Tensor("float32", new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
     let out = await session.run(feeds);
     const next = new Int32Array(rows);
@@ -260,10 +264,7 @@ export async function benchStatistic(w: Workload, elements: number): Promise<Mea
   const out: Measurement[] = [];
   for (const vocab of SYNTHETIC_VOCABS) {
     const z = syntheticLogits(vocab, w.seed);
-    const [stat, exact] = await interleave(w.rounds, [
-      async () => nsPerElement(z, elements, (x) => logitStats(x).std),
-      async () => nsPerElement(z, elements, (x) => entropyOf(x, 0.8)),
-    ]);
+    const [stat, exact] = await interleave(w.rounds, [async () => nsPerElement(z, elements, (x) => logitStats(x).std), async () => nsPerElement(z, elements, (x) => entropyOf(x, 0.8))]);
     out.push(
       measure(
         { key: `statistic.${vocab}`, group: "proxy statistic", what: `logitStats / entropyOf(z, T), V = ${vocab}`, unit: "ns/element" },

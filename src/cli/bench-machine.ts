@@ -4,8 +4,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { join } from "node:path";
 
 export interface Machine {
   readonly cpu: string;
@@ -59,7 +59,9 @@ export function describeMachine(): Machine {
 export function machineLines(m: Machine, loadAtEnd: number): string[] {
   return [
     `CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB; ${m.os}`,
-    `Node ${m.node}; ${Object.entries(m.packages).map(([p, v]) => `${p} ${v}`).join(", ")}`,
+    `Node ${m.node}; ${Object.entries(m.packages)
+      .map(([p, v]) => `${p} ${v}`)
+      .join(", ")}`,
     `${m.date}, commit ${m.commit}; 1-minute load average ${m.loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end`,
   ];
 }

@@ -2,7 +2,7 @@
  * Measurement — one ratio the benchmark reports: two interleaved arms, their values per round,
  * and the spread of the per-round ratio A / B.
  */
-import { ratioOfPairs, spreadOf, type Spread } from "./bench-stats.js";
+import { ratioOfPairs, type Spread, spreadOf } from "./bench-stats.js";
 
 export interface Arm {
   /** What ran, e.g. "isentropic generate()". */
@@ -26,11 +26,7 @@ export interface Measurement {
 }
 
 /** A measurement from the per-round values of its two arms. */
-export function measure(
-  head: Pick<Measurement, "key" | "group" | "what" | "unit">,
-  a: { label: string; values: readonly number[] },
-  b: { label: string; values: readonly number[] },
-): Measurement {
+export function measure(head: Pick<Measurement, "key" | "group" | "what" | "unit">, a: { label: string; values: readonly number[] }, b: { label: string; values: readonly number[] }): Measurement {
   return {
     ...head,
     a: { label: a.label, values: spreadOf(a.values) },

@@ -6,7 +6,8 @@ export type Section = (typeof SECTIONS)[number];
 
 export const BENCH_COMMAND = {
   name: "bench",
-  summary: "Ratios measured in one run, interleaved to cancel machine drift: the decode loop against bare onnxruntime, isentropic against transformers.js, controller cost, the proxy statistic, batch scaling, and the Worker in workerd against Node. Prints the tables and writes docs/bench.md.",
+  summary:
+    "Ratios measured in one run, interleaved to cancel machine drift: the decode loop against bare onnxruntime, isentropic against transformers.js, controller cost, the proxy statistic, batch scaling, and the Worker in workerd against Node. Prints the tables and writes docs/bench.md.",
   examples: ["npm run bench -- --quick", "npm run bench -- --check", "npm run bench -- --skip workerd,transformers"],
   options: {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),

@@ -1,7 +1,7 @@
 /**
  * Bench report — the tables `npm run bench` prints and the docs/bench.md it writes. Pure.
  */
-import { rangeOf, type Band, type Verdict } from "./bench-bands.js";
+import { type Band, rangeOf, type Verdict } from "./bench-bands.js";
 import type { Fact, Measurement } from "./bench-measurement.js";
 import type { Spread } from "./bench-stats.js";
 

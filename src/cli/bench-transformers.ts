@@ -9,7 +9,7 @@ import type { Catalog } from "../control/catalog.js";
 import type { Model } from "../model/model.js";
 import { timeGenerate, type Workload } from "./bench-engine.js";
 import { packageVersion } from "./bench-machine.js";
-import { measure, type Measurement } from "./bench-measurement.js";
+import { type Measurement, measure } from "./bench-measurement.js";
 import { interleave } from "./bench-stats.js";
 
 export interface TransformersResult {

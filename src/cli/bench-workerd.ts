@@ -13,8 +13,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { unstable_startWorker } from "wrangler";
 import type { Catalog } from "../control/catalog.js";
 import type { Model } from "../model/model.js";
-import { timeGenerate, type ModeCase, type Workload } from "./bench-engine.js";
-import { measure, type Fact, type Measurement } from "./bench-measurement.js";
+import { type ModeCase, timeGenerate, type Workload } from "./bench-engine.js";
+import { type Fact, type Measurement, measure } from "./bench-measurement.js";
 import { formatNumber } from "./bench-report.js";
 import { interleave } from "./bench-stats.js";
 

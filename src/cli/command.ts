@@ -31,18 +31,14 @@ export interface RunCommandOptions {
  * Run `main` with the parsed values and return the exit code (also set as `process.exitCode`):
  * `main`'s own number, else 0; 2 for a usage error; 1 for any other error.
  */
-export async function runCommand<T extends OptionTable>(
-  spec: CommandSpec<T>,
-  main: (values: Values<T>) => Promise<number | void>,
-  options: RunCommandOptions = {},
-): Promise<number> {
+export async function runCommand<T extends OptionTable>(spec: CommandSpec<T>, main: (values: Values<T>) => Promise<unknown>, options: RunCommandOptions = {}): Promise<number> {
   const io = options.io ?? processIo;
   const code = await exitCodeOf(spec, main, options.malloc === true, io);
   if (io === processIo) process.exitCode = code;
   return code;
 }
 
-async function exitCodeOf<T extends OptionTable>(spec: CommandSpec<T>, main: (values: Values<T>) => Promise<number | void>, malloc: boolean, io: CommandIo): Promise<number> {
+async function exitCodeOf<T extends OptionTable>(spec: CommandSpec<T>, main: (values: Values<T>) => Promise<unknown>, malloc: boolean, io: CommandIo): Promise<number> {
   try {
     const line = parseCommandLine(spec, io.argv);
     if (line.help) {
@@ -50,7 +46,8 @@ async function exitCodeOf<T extends OptionTable>(spec: CommandSpec<T>, main: (va
       return 0;
     }
     if (malloc) rerunWithMallocSettings();
-    return (await main(line.values)) ?? 0;
+    const code = await main(line.values);
+    return typeof code === "number" ? code : 0;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     io.stderr(`${spec.name}: ${message.split("\n")[0]}\n`);

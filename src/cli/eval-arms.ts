@@ -5,7 +5,7 @@
 import type { Catalog } from "../control/catalog.js";
 import { DEFAULT_GAIN } from "../control/controller.js";
 import type { ScheduleFile } from "../control/schedule-schema.js";
-import { planControl, type EntropyParams } from "../decode/plan.js";
+import { type EntropyParams, planControl } from "../decode/plan.js";
 import { createGroupedSampler } from "../fit/grouped.js";
 import { createChain } from "../sampling/chain.js";
 import type { Sampler } from "../sampling/sampler.js";
@@ -48,10 +48,7 @@ export function matchTau(grid: readonly TauPoint[], target: number): { tau: numb
     if ((a.mean - target) * (b.mean - target) <= 0 && a.mean !== b.mean) return { tau: round(a.tau + ((target - a.mean) / (b.mean - a.mean)) * (b.tau - a.tau), 3) };
   }
   const closest = grid.reduce((x, y) => (Math.abs(y.mean - target) < Math.abs(x.mean - target) ? y : x));
-  const why =
-    target > closest.mean
-      ? "Mirostat only truncates the T = 1 distribution, so its entropy cannot exceed the model's own"
-      : "extend --mirostat-taus downwards";
+  const why = target > closest.mean ? "Mirostat only truncates the T = 1 distribution, so its entropy cannot exceed the model's own" : "extend --mirostat-taus downwards";
   return { tau: closest.tau, note: `no τ on the grid reaches the target (grid means ${grid[0]!.mean}–${grid.at(-1)!.mean} nats; ${why}); ran τ = ${closest.tau}` };
 }
 
@@ -82,7 +79,10 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
   const calibration = c.catalog.calibration;
   if (!calibration) throw new RangeError("no proxy calibration to evaluate (run npm run fit)");
   const plan = (params: EntropyParams, rows: number, temperature = 1) => apiSampler(c.catalog, c.vocabSize, params, rows, temperature);
-  const api = (params: EntropyParams, rows = ROWS, temperature = 1) => () => plan(params, rows, temperature).sampler;
+  const api =
+    (params: EntropyParams, rows = ROWS, temperature = 1) =>
+    () =>
+      plan(params, rows, temperature).sampler;
   return targets.flatMap((target): ArmSpec[] => {
     const T = matchedTemperature(c.schedules, target);
     const { tau, note } = matchTau(c.grid, target);

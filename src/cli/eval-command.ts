@@ -10,7 +10,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Catalog } from "../control/catalog.js";
 import { resampleRows } from "../fit/bootstrap.js";
-import { modeColor, renderEvalReport, renderRepetitionSvg, type EvalResults } from "../fit/eval-report.js";
+import { type EvalResults, modeColor, renderEvalReport, renderRepetitionSvg } from "../fit/eval-report.js";
 import { renderSvg, type Series } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
 import type { CausalLM } from "../model/causal-lm.js";
@@ -18,11 +18,11 @@ import type { Model } from "../model/model.js";
 import { createRng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
-import { buildArms, MARGINAL_ROWS, ROWS, tauGridArms, type ArmSpec, type TauPoint } from "./eval-arms.js";
+import { type ArmSpec, buildArms, MARGINAL_ROWS, ROWS, type TauPoint, tauGridArms } from "./eval-arms.js";
 import type { EvalOptions } from "./eval-options.js";
-import { createRecord, recorder, resultsByTarget, summarizeArm, type EpisodeRecord } from "./eval-results.js";
+import { createRecord, type EpisodeRecord, recorder, resultsByTarget, summarizeArm } from "./eval-results.js";
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
-import { createRunner, makePlan, planWork, type Episode } from "./fit-runner.js";
+import { createRunner, type Episode, makePlan, planWork } from "./fit-runner.js";
 import { readScheduleDir } from "./schedule-files.js";
 
 export interface EvalIo {
@@ -106,7 +106,8 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
 
   const counts = resampleRows(ROWS, 16, createRng(seed));
   const scratch = new Float64Array(V);
-  const runArms = (arms: readonly ArmSpec[], episodes: readonly Episode[], label: string) => runArmsOn(sessions, progress, tokens, arms, episodes, label, (record) => recorder(record, ROWS, counts, scratch));
+  const runArms = (arms: readonly ArmSpec[], episodes: readonly Episode[], label: string) =>
+    runArmsOn(sessions, progress, tokens, arms, episodes, label, (record) => recorder(record, ROWS, counts, scratch));
 
   // ---- Mirostat τ: matched to each target's mean marginal entropy on the fitting prompts ------
   const tuningPlan = makePlan(fitting, seed + 5_000, { full: 2, mid: 0, short: 0, tokens: o.tuningTokens, midTokens: o.tuningTokens, shortTokens: o.tuningTokens });

@@ -3,8 +3,7 @@ import { type CommandSpec, flag, int, list, type OptionTable, text, type Values 
 
 export const EVAL_COMMAND = {
   name: "eval",
-  summary:
-    "Every decoding mode on the same held-out prompts and seeds, B = 30 continuations, at several targets; writes results.json, README.md and the plots into --out.",
+  summary: "Every decoding mode on the same held-out prompts and seeds, B = 30 continuations, at several targets; writes results.json, README.md and the plots into --out.",
   examples: ["npm run eval -- --targets 3.5,5,6.5 --full 2 --short 8", "npm run eval -- --render-only"],
   options: {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),

@@ -6,8 +6,8 @@
 import { bootstrapVariance } from "../fit/bootstrap.js";
 import type { ArmResult } from "../fit/eval-report.js";
 import { heldoutMetrics } from "../fit/heldout.js";
-import { promptWindowBiases, spreadOverPrompts, type PromptSpread } from "../fit/per-prompt.js";
-import { addToProfileInPlace, createProfile, profileMean, windowLabel, windowMean, WINDOWS, type Profile } from "../fit/metrics.js";
+import { addToProfileInPlace, createProfile, type Profile, profileMean, WINDOWS, windowLabel, windowMean } from "../fit/metrics.js";
+import { type PromptSpread, promptWindowBiases, spreadOverPrompts } from "../fit/per-prompt.js";
 import { distinctN, repeatedNRate, selfBleu } from "../fit/text-metrics.js";
 import { marginalEntropy, meanConditionalEntropy } from "../sampling/marginal.js";
 import type { Step } from "../sampling/step.js";
@@ -64,12 +64,7 @@ const roundSpread = (r: Record<string, PromptSpread>): Record<string, PromptSpre
   Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { prompts: v.prompts, median: round(v.median), worst: round(v.worst) }]));
 
 /** One arm's result from its episodes (full-length ones are `tokens` long), and its mean marginal entropy and temperature per position for the plots. */
-export function summarizeArm(
-  spec: ArmSpec,
-  records: readonly EpisodeRecord[],
-  micros: number,
-  tokens: number,
-): { result: ArmResult; marginal: Float64Array; temperature: Float64Array } {
+export function summarizeArm(spec: ArmSpec, records: readonly EpisodeRecord[], micros: number, tokens: number): { result: ArmResult; marginal: Float64Array; temperature: Float64Array } {
   const perWindow = (f: (from: number, to: number) => number): Record<string, number> =>
     Object.fromEntries(WINDOWS.filter((w) => w[0] < tokens).map((w) => [windowLabel(w), f(w[0], Math.min(w[1], tokens))]));
   const profileOf = (of: (r: EpisodeRecord) => ArrayLike<number>): Profile => {
@@ -77,7 +72,11 @@ export function summarizeArm(
     for (const r of records) addToProfileInPlace(p, of(r));
     return p;
   };
-  const m = heldoutMetrics(records.map((r) => ({ marginal: r.marginal, bootstrapVariance: r.variance })), spec.target, tokens);
+  const m = heldoutMetrics(
+    records.map((r) => ({ marginal: r.marginal, bootstrapVariance: r.variance })),
+    spec.target,
+    tokens,
+  );
   const conditional = profileOf((r) => r.conditional);
   const temperature = profileOf((r) => r.temperature);
   const long = records.filter((r) => r.marginal.length === tokens);

@@ -24,13 +24,13 @@ import { offsetFromTable } from "../control/calibration.js";
 import { createFixedController } from "../control/fixed.js";
 import { createProxyController } from "../control/proxy.js";
 import { createScheduleController, createScheduleSet } from "../control/schedule.js";
-import { parseCalibration, serializeCalibration, serializeSchedule, type CalibrationFile, type Provenance, type ScheduleFile } from "../control/schedule-schema.js";
+import { type CalibrationFile, type Provenance, parseCalibration, type ScheduleFile, serializeCalibration, serializeSchedule } from "../control/schedule-schema.js";
 import { bootstrapVariance, resampleRows } from "../fit/bootstrap.js";
 import { addTokenSampleInPlace, chooseStatistic, createTokenSamples, fitCandidates, fitOffset, type TokenSamples } from "../fit/calibrate.js";
-import { measureGaps, type MeasuredGaps } from "../fit/gaps.js";
-import { heldoutMetrics, type HeldoutMetrics } from "../fit/heldout.js";
+import { type MeasuredGaps, measureGaps } from "../fit/gaps.js";
+import { type HeldoutMetrics, heldoutMetrics } from "../fit/heldout.js";
 import { compressKnots, expandKnots, type Knots } from "../fit/knots.js";
-import { addToProfileInPlace, createProfile, holdLastInPlace, profileMean, WINDOWS, windowMean, type Profile } from "../fit/metrics.js";
+import { addToProfileInPlace, createProfile, holdLastInPlace, type Profile, profileMean, WINDOWS, windowMean } from "../fit/metrics.js";
 import { fitOptimize } from "../fit/optimize.js";
 import { renderSvg } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
@@ -44,10 +44,10 @@ import { createRng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { UsageError } from "./args.js";
-import { createProgress, type ProgressStream } from "./fit-progress.js";
 import type { FitOptions } from "./fit-options.js";
+import { createProgress, type ProgressStream } from "./fit-progress.js";
 import { writeReadme } from "./fit-readme.js";
-import { createRunner, makePlan, planTokens, planWork, type Episode } from "./fit-runner.js";
+import { createRunner, type Episode, makePlan, planTokens, planWork } from "./fit-runner.js";
 import { readScheduleDir } from "./schedule-files.js";
 
 export interface FitIo {
@@ -211,7 +211,15 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
   const sweepSeconds = (performance.now() - sweepStarted) / 1000;
   progress.end(sweep.map((s) => `T=${s.temperature}: mean H ${s.mean.toFixed(3)}`).join(", "));
   // Every target must lie inside what the sweep reaches before any fitting time is spent.
-  const fixedTemperatures = shipped ? [] : targets.map((target) => matchFixedTemperature(sweep.map((s) => s.temperature), sweep.map((s) => s.mean), target));
+  const fixedTemperatures = shipped
+    ? []
+    : targets.map((target) =>
+        matchFixedTemperature(
+          sweep.map((s) => s.temperature),
+          sweep.map((s) => s.mean),
+          target,
+        ),
+      );
 
   // ---- 2. Targets ----------------------------------------------------------------------------
   interface Evaluated {
@@ -244,7 +252,11 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     );
     return arms.map((_, a) => {
       const mine = traces.slice(a * evalPlan.length, (a + 1) * evalPlan.length);
-      const metrics = heldoutMetrics(mine.map((t, k) => ({ marginal: t.marginal, bootstrapVariance: variances[a * evalPlan.length + k]! })), target, tokens);
+      const metrics = heldoutMetrics(
+        mine.map((t, k) => ({ marginal: t.marginal, bootstrapVariance: variances[a * evalPlan.length + k]! })),
+        target,
+        tokens,
+      );
       return { metrics, traces: mine };
     });
   }
@@ -263,7 +275,11 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
 
   for (const [k, target] of (shipped ? [] : targets).entries()) {
     const fixedT = fixedTemperatures[k]!;
-    const start = startingCurve(sweep.map((s) => s.temperature), sweep.map((s) => s.profile), target);
+    const start = startingCurve(
+      sweep.map((s) => s.temperature),
+      sweep.map((s) => s.profile),
+      target,
+    );
     const initial = smoothInPosition(start.temperatures.map(Math.log), undefined).map(Math.exp);
     const slope = smoothInPosition(start.slope, undefined);
     const label = `target ${target} ${method}`;
@@ -280,7 +296,13 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     // bias it separates what the fit left uncorrected from what does not carry over to new prompts.
     const inSample: string[] = [];
     const measure = async (temperatures: Float64Array): Promise<Profile> => {
-      const profile = profileOf(await runner.run(calls++ >= fullFrom ? fitPlan : windowPlan, () => curveSampler(temperatures), () => (calibrate ? sampleTokens(trainTokens, 25) : undefined)));
+      const profile = profileOf(
+        await runner.run(
+          calls++ >= fullFrom ? fitPlan : windowPlan,
+          () => curveSampler(temperatures),
+          () => (calibrate ? sampleTokens(trainTokens, 25) : undefined),
+        ),
+      );
       inSample.push(
         WINDOWS.filter(([from]) => profile.count[from]! > 0)
           .map(([from, to]) => `${(((windowMean(profile, from, to) - target) / target) * 100).toFixed(1)}`)
@@ -290,11 +312,7 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     };
     let knots: Knots;
     let measurements: number;
-    progress.begin(
-      label,
-      planWork(windowPlan) * fullFrom + planWork(fitPlan) * (iterations - fullFrom),
-      rolloutsOf(windowPlan) * fullFrom + rolloutsOf(fitPlan) * (iterations - fullFrom),
-    );
+    progress.begin(label, planWork(windowPlan) * fullFrom + planWork(fitPlan) * (iterations - fullFrom), rolloutsOf(windowPlan) * fullFrom + rolloutsOf(fitPlan) * (iterations - fullFrom));
     if (method === "sa") {
       const result = await fitSa(measure, { target, initial, slope, iterations });
       knots = compressKnots(result.temperatures, { tolerance: 0.01, maxKnots: 48 });
@@ -322,7 +340,9 @@ export async function runFit(o: FitOptions, io: FitIo): Promise<string[]> {
     const evalSeconds = (performance.now() - evalStarted) / 1000;
     const s = fitted.metrics;
     const f = fixed.metrics;
-    progress.end(`schedule RMSE ${s.rmse0To300.toFixed(3)}/${s.rmse0To1000.toFixed(3)} (floor ${s.noiseFloor0To300.toFixed(3)}/${s.noiseFloor0To1000.toFixed(3)}), fixed T=${fixedT.toFixed(3)} RMSE ${f.rmse0To300.toFixed(3)}/${f.rmse0To1000.toFixed(3)}`);
+    progress.end(
+      `schedule RMSE ${s.rmse0To300.toFixed(3)}/${s.rmse0To1000.toFixed(3)} (floor ${s.noiseFloor0To300.toFixed(3)}/${s.noiseFloor0To1000.toFixed(3)}), fixed T=${fixedT.toFixed(3)} RMSE ${f.rmse0To300.toFixed(3)}/${f.rmse0To1000.toFixed(3)}`,
+    );
 
     const file: ScheduleFile = {
       version: 1,

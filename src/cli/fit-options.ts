@@ -1,5 +1,5 @@
 /** `npm run fit`'s command line: the option table, and the checked options it reads to. */
-import { choice, type CommandSpec, flag, int, list, type OptionTable, text, UsageError, type Values } from "./args.js";
+import { type CommandSpec, choice, flag, int, list, type OptionTable, text, UsageError, type Values } from "./args.js";
 
 export const FIT_COMMAND = {
   name: "fit",

@@ -1,8 +1,8 @@
 /** Regenerate schedules/README.md from the fitted files of one model on disk (Node only). */
 import { readFile, writeFile } from "node:fs/promises";
-import { join, relative, dirname } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { parseCalibration } from "../control/schedule-schema.js";
-import { renderReport, type ReportedCalibration, type ReportedSchedule } from "../fit/report.js";
+import { type ReportedCalibration, type ReportedSchedule, renderReport } from "../fit/report.js";
 import { readScheduleDir } from "./schedule-files.js";
 
 /** The fitter's `run` record, as far as the README reads it. */

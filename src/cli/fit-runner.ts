@@ -8,11 +8,12 @@
  * plateau that one long episode measures over hundreds of positions, and a short episode costs
  * a small fraction of a long one (each step's cost grows with the cache length).
  */
+
+import { type RolloutTrace, rollout } from "../fit/rollout.js";
 import type { CausalLM } from "../model/causal-lm.js";
-import { rollout, type RolloutTrace } from "../fit/rollout.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
-import { episodeWork, stepWork, type Progress } from "./fit-progress.js";
+import { episodeWork, type Progress, stepWork } from "./fit-progress.js";
 
 export interface Episode {
   readonly promptIds: readonly number[];
@@ -35,8 +36,7 @@ export interface PlanShape {
 /** Episodes over `prompts` (cycled) with seeds seed, seed + 1, …: full, then mid, then short. */
 export function makePlan(prompts: readonly (readonly number[])[], seed: number, shape: PlanShape): Episode[] {
   if (prompts.length === 0) throw new RangeError("a plan needs at least one prompt");
-  const length = (i: number): number =>
-    i < shape.full ? shape.tokens : i < shape.full + shape.mid ? Math.min(shape.midTokens, shape.tokens) : Math.min(shape.shortTokens, shape.tokens);
+  const length = (i: number): number => (i < shape.full ? shape.tokens : i < shape.full + shape.mid ? Math.min(shape.midTokens, shape.tokens) : Math.min(shape.shortTokens, shape.tokens));
   return Array.from({ length: shape.full + shape.mid + shape.short }, (_, i) => ({ promptIds: prompts[i % prompts.length]!, seed: seed + i, tokens: length(i) }));
 }
 

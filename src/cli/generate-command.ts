@@ -2,9 +2,10 @@
  * What `npm run generate` does: generate on onnxruntime-node and print the text
  * and a compact telemetry summary (mean temperature and entropy per window of positions).
  */
+
+import type { Catalog } from "../control/catalog.js";
 import { generate, type TokenEvent } from "../decode/generate.js";
 import { type ControlPlan, planControl } from "../decode/plan.js";
-import type { Catalog } from "../control/catalog.js";
 import type { Model } from "../model/model.js";
 import { OptionError } from "../sampling/option-error.js";
 import { createRng } from "../sampling/rng.js";
@@ -55,10 +56,20 @@ export async function runGenerate(o: GenerateValues, io: GenerateIo): Promise<vo
 
   io.stdout(`model ${model.name} (${model.id}), mode ${plan.mode}${plan.notice ? ` (${plan.notice.reason})` : ""}, seed ${seed}`);
   for (let b = 0; b < rows; b++) {
-    io.stdout(`\n--- row ${b} ---\n${o.prompt}${events.filter((e) => e.row === b).map((e) => e.text).join("")}`);
+    io.stdout(
+      `\n--- row ${b} ---\n${o.prompt}${events
+        .filter((e) => e.row === b)
+        .map((e) => e.text)
+        .join("")}`,
+    );
   }
   io.stdout("\nwindow      mean T   mean H (nats)");
-  for (const [a, z] of [[0, 10], [10, 50], [50, 300], [300, 1000]] as const) {
+  for (const [a, z] of [
+    [0, 10],
+    [10, 50],
+    [50, 300],
+    [300, 1000],
+  ] as const) {
     const w = events.filter((e) => e.index >= a && e.index < z);
     if (w.length === 0) continue;
     const mean = (f: (e: TokenEvent) => number) => (w.reduce((s, e) => s + f(e), 0) / w.length).toFixed(3);

@@ -1,6 +1,6 @@
 /** `npm run generate`'s command line: the option table. */
 import { MODES } from "../decode/plan.js";
-import { choice, type CommandSpec, int, num, type OptionTable, text, type Values } from "./args.js";
+import { type CommandSpec, choice, int, num, type OptionTable, text, type Values } from "./args.js";
 
 export const GENERATE_COMMAND = {
   name: "generate",

@@ -1,7 +1,7 @@
 /** The fitted schedule files of one directory on disk, read through the shared schema (Node only). */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseSchedule, type Provenance, type ScheduleFile } from "../control/schedule-schema.js";
+import { type Provenance, parseSchedule, type ScheduleFile } from "../control/schedule-schema.js";
 
 export interface ScheduleOnDisk {
   readonly path: string;

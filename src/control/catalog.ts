@@ -7,8 +7,9 @@
  * broken schedule or calibration degrades only the modes that need it (as if it were absent,
  * see plan.ts) and the API says which file and why. The CLI refuses any broken file.
  */
-import { parseCalibration, parseSchedule, type CalibrationFile, type ScheduleFile } from "./schedule-schema.js";
+
 import { createScheduleSet, type ScheduleSet } from "./schedule.js";
+import { type CalibrationFile, parseCalibration, parseSchedule, type ScheduleFile } from "./schedule-schema.js";
 
 /** A fitted file that was left out, and why. */
 export interface BrokenFile {

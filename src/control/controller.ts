@@ -7,7 +7,7 @@
  * linearly in log T, so an error in nats maps to a multiplicative step in T.
  */
 import { maxEntropy } from "../sampling/entropy.js";
-import { OptionError, checkFiniteIn } from "../sampling/option-error.js";
+import { checkFiniteIn, OptionError } from "../sampling/option-error.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
 

@@ -14,14 +14,7 @@
  */
 import type { Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import {
-  type Controller,
-  type FeedbackControllerOptions,
-  clampTemperature,
-  createFeedbackCounter,
-  resolveControllerOptions,
-  resolveInitialTemperature,
-} from "./controller.js";
+import { type Controller, clampTemperature, createFeedbackCounter, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
 
 /**
  * Per-row exact-entropy controller. `estimate[b]` is NaN: the exact value exists only once the

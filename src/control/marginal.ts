@@ -16,14 +16,7 @@
 import { marginalEntropy } from "../sampling/marginal.js";
 import type { Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import {
-  type Controller,
-  type FeedbackControllerOptions,
-  clampTemperature,
-  createFeedbackCounter,
-  resolveControllerOptions,
-  resolveInitialTemperature,
-} from "./controller.js";
+import { type Controller, clampTemperature, createFeedbackCounter, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
 
 /**
  * Batch-marginal controller. `estimate[b]` is the marginal entropy measured at the previous

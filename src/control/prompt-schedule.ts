@@ -13,17 +13,11 @@
  * schedule's feed-forward, with the same conditional integration at a clamp. Without one
  * (gain 0) the schedule runs open-loop after the first token, carrying the prompt's offset.
  */
-import { type Step, rowOf } from "../sampling/step.js";
-import { scaleRowInto } from "../sampling/temperature.js";
+
 import { temperatureForEntropy } from "../sampling/solve-temperature.js";
-import {
-  type Controller,
-  type ControllerOptions,
-  clampTemperature,
-  createFeedbackCounter,
-  integrateCorrectionsInPlace,
-  resolveControllerOptions,
-} from "./controller.js";
+import { rowOf, type Step } from "../sampling/step.js";
+import { scaleRowInto } from "../sampling/temperature.js";
+import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
 import { type ScheduleSet, temperatureAt } from "./schedule.js";
 
 export interface PromptScheduleOptions extends ControllerOptions {

@@ -16,25 +16,10 @@
  * target − offset(t), with the offset fitted beside the calibration (0 by default).
  */
 import { logitStats } from "../sampling/logit-stats.js";
-import { type Step, rowOf } from "../sampling/step.js";
+import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import {
-  type Calibration,
-  predictEntropy,
-  scaledStatistic,
-  solveStatistic,
-  statisticOf,
-  temperatureFor,
-  validateCalibration,
-} from "./calibration.js";
-import {
-  type Controller,
-  type ControllerOptions,
-  clampTemperature,
-  createFeedbackCounter,
-  integrateCorrectionsInPlace,
-  resolveControllerOptions,
-} from "./controller.js";
+import { type Calibration, predictEntropy, scaledStatistic, solveStatistic, statisticOf, temperatureFor, validateCalibration } from "./calibration.js";
+import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
 
 export interface ProxyControllerOptions extends ControllerOptions {
   calibration: Calibration;

@@ -8,12 +8,13 @@
  * (the fitter's `run` record, which only the schedules README reads); the serializers write it
  * after the schema's fields.
  */
-import { type TargetTable, validateTargetTable } from "./target-table.js";
+
 import * as v from "valibot";
 import { MAX_SEED } from "../sampling/rng.js";
 import { type Calibration, LOGIT_STATISTICS, type OffsetTable } from "./calibration.js";
 import { isNonIncreasing, isStrictlyIncreasing } from "./piecewise.js";
 import type { FittedSchedule } from "./schedule.js";
+import { type TargetTable, validateTargetTable } from "./target-table.js";
 
 /** A schedule file as the program sees it. */
 export interface ScheduleFile extends FittedSchedule {
@@ -166,7 +167,10 @@ const CalibrationJson = v.pipe(
     model_id: name,
     statistic: v.picklist(LOGIT_STATISTICS),
     x: v.pipe(v.array(nonNegative), v.minLength(2), increasing),
-    entropy: v.pipe(v.array(nonNegative), v.check((a: number[]) => isNonIncreasing(a), "must be non-increasing in x")),
+    entropy: v.pipe(
+      v.array(nonNegative),
+      v.check((a: number[]) => isNonIncreasing(a), "must be non-increasing in x"),
+    ),
     offset: v.pipe(
       v.object({ positions: v.pipe(v.array(nonNegative), v.nonEmpty(), increasing), values: v.array(finite) }),
       v.forward(
@@ -183,7 +187,10 @@ const CalibrationJson = v.pipe(
       candidates: v.optional(v.record(v.string(), v.object({ mae: nonNegative, spearman: correlation }))),
     }),
   }),
-  v.forward(v.partialCheck([["x"], ["entropy"]], (c) => c.x.length === c.entropy.length, "must have as many values as x"), ["entropy"]),
+  v.forward(
+    v.partialCheck([["x"], ["entropy"]], (c) => c.x.length === c.entropy.length, "must have as many values as x"),
+    ["entropy"],
+  ),
 );
 
 /** Throws an Error naming the first bad field, e.g. `schedule file: temperatures.2: ...`. */

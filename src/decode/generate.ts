@@ -8,13 +8,13 @@
  * `maxTokens`; the signal stops the whole batch within one token.
  */
 import type { Controller } from "../control/controller.js";
+import type { Model } from "../model/model.js";
+import { createTextStream } from "../model/tokenizer.js";
 import { createChain } from "../sampling/chain.js";
 import { withLogitProcessors } from "../sampling/logit-processors.js";
 import { marginalEntropy } from "../sampling/marginal.js";
 import type { Rng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
-import type { Model } from "../model/model.js";
-import { createTextStream } from "../model/tokenizer.js";
 import { decodeSteps } from "./kernel.js";
 import { createStopMatcher } from "./stop-strings.js";
 

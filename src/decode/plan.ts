@@ -17,18 +17,19 @@
  * notice says what the target means instead. `schedule_open` is the plain fitted T(t), the
  * reference the prompt-aware `schedule` corrects.
  */
+
+import { offsetFromTable } from "../control/calibration.js";
 import type { Catalog } from "../control/catalog.js";
-import { checkTarget, type Controller } from "../control/controller.js";
+import { type Controller, checkTarget } from "../control/controller.js";
 import { createExactController } from "../control/exact.js";
 import { createFallbackController } from "../control/fallback.js";
 import { createFixedController } from "../control/fixed.js";
 import { createMarginalController } from "../control/marginal.js";
-import { createProxyController } from "../control/proxy.js";
-import { offsetFromTable } from "../control/calibration.js";
 import { createPromptScheduleController } from "../control/prompt-schedule.js";
+import { createProxyController } from "../control/proxy.js";
+import { createScheduleController, OutOfRangeError, type ScheduleSet, targetRange } from "../control/schedule.js";
 import type { CalibrationFile } from "../control/schedule-schema.js";
 import { tableAtTarget } from "../control/target-table.js";
-import { OutOfRangeError, createScheduleController, targetRange, type ScheduleSet } from "../control/schedule.js";
 import { createGreedy } from "../sampling/greedy.js";
 import { createMirostat } from "../sampling/mirostat.js";
 import { OptionError } from "../sampling/option-error.js";
@@ -185,9 +186,7 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
         };
       }
       const proxy = createProxyController({ target, calibration, offset: offsetFor(calibration, target)!, ...bounds, gain: p.gain ?? calibration.gain });
-      const controller = fallback
-        ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => schedule()! })
-        : proxy;
+      const controller = fallback ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => schedule()! }) : proxy;
       return { ...base, mode: "proxy", controller };
     }
   }

@@ -161,10 +161,15 @@ function promptTable(arms: readonly ArmResult[]): string {
   const lines = [header(["mode", ...windowNames.map((w) => `${w} median / worst prompt`)])];
   for (const a of arms) {
     if (!a.perPrompt) continue;
-    lines.push(row([a.label, ...WINDOWS.map((w) => {
-      const s = a.perPrompt![windowLabel(w)];
-      return s ? `${pct(s.median)} / ${pct(s.worst)} (${s.prompts})` : "–";
-    })]));
+    lines.push(
+      row([
+        a.label,
+        ...WINDOWS.map((w) => {
+          const s = a.perPrompt![windowLabel(w)];
+          return s ? `${pct(s.median)} / ${pct(s.worst)} (${s.prompts})` : "–";
+        }),
+      ]),
+    );
   }
   return lines.length > 1 ? lines.join("\n") : "";
 }
@@ -212,7 +217,9 @@ export function renderEvalReport(r: EvalResults): string {
       "",
       entropyTable(target, arms),
       "",
-      ...(arms.some((a) => a.perPrompt) ? [`Per prompt (each held-out prompt's window bias in % of the target; median and worst over the prompts that reach the window, their count in brackets):`, "", promptTable(arms), ""] : []),
+      ...(arms.some((a) => a.perPrompt)
+        ? [`Per prompt (each held-out prompt's window bias in % of the target; median and worst over the prompts that reach the window, their count in brackets):`, "", promptTable(arms), ""]
+        : []),
       textTable(arms),
     ].join("\n"),
   );

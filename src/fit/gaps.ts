@@ -13,7 +13,7 @@ import type { TargetTable } from "../control/target-table.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../sampling/marginal.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
-import { addToProfileInPlace, createProfile, profileMean, type Profile } from "./metrics.js";
+import { addToProfileInPlace, createProfile, type Profile, profileMean } from "./metrics.js";
 import { smoothInPosition } from "./smooth.js";
 
 /** Request sizes n the marginal mode can run at (MAX_N = 8) that get a gap table. */
@@ -70,7 +70,11 @@ export function fitGapTable(targets: readonly number[], profiles: readonly Profi
   const order = targets.map((_, i) => i).sort((a, b) => targets[a]! - targets[b]!);
   const values = order.map((i) => {
     const profile = profiles[i]!;
-    const smooth = smoothInPosition(profileMean(profile).map((v) => (Number.isFinite(v) ? v : 0)), profile.count, { scale: 1, bandwidth: 0.1 });
+    const smooth = smoothInPosition(
+      profileMean(profile).map((v) => (Number.isFinite(v) ? v : 0)),
+      profile.count,
+      { scale: 1, bandwidth: 0.1 },
+    );
     const last = smooth.length - 1;
     return GAP_POSITIONS.map((t) => round(smooth[Math.min(t, last)]!));
   });
@@ -103,13 +107,7 @@ export interface MeasuredGaps {
  * Measure both gaps at every target: `episodes` run once per target under `policyFor(target)`
  * (the fitted schedule), on `rows` rows (30 in the fitter; k-row gaps for every k of GAP_ROWS below it).
  */
-export async function measureGaps(
-  run: RunEpisodes,
-  episodes: readonly GapEpisode[],
-  targets: readonly number[],
-  policyFor: (target: number) => Sampler,
-  rows: number,
-): Promise<MeasuredGaps> {
+export async function measureGaps(run: RunEpisodes, episodes: readonly GapEpisode[], targets: readonly number[], policyFor: (target: number) => Sampler, rows: number): Promise<MeasuredGaps> {
   const tokens = Math.max(...episodes.map((e) => e.tokens));
   // A k-row gap needs fewer than the rows measured (at k = rows it is 0 by definition).
   const ks = GAP_ROWS.filter((k) => k < rows);
@@ -130,6 +128,12 @@ export async function measureGaps(
       targets,
       profiles.map((p) => p.conditional),
     ),
-    marginal: ks.map((k) => ({ rows: k, table: fitGapTable(targets, profiles.map((p) => p.groups.get(k)!)) })),
+    marginal: ks.map((k) => ({
+      rows: k,
+      table: fitGapTable(
+        targets,
+        profiles.map((p) => p.groups.get(k)!),
+      ),
+    })),
   };
 }

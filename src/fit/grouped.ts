@@ -32,6 +32,8 @@ export function createGroupedSampler(rows: number, size: number, create: (group:
     name: `grouped(${groups[0]!.name} × ${groups.length})`,
     apply: (step) => each(step, (s) => s.apply(step)),
     accept: (tokens, step) => each(step, (s) => s.accept?.(tokens, step)),
-    reset: () => groups.forEach((s) => s.reset?.()),
+    reset: () => {
+      for (const s of groups) s.reset?.();
+    },
   };
 }

@@ -12,7 +12,7 @@
  * also carries its standard error across the episodes that cover the window, the yardstick for
  * whether a miss on a few held-out prompts says anything about the schedule.
  */
-import { WINDOWS, addToProfileInPlace, createProfile, windowLabel, windowMean } from "./metrics.js";
+import { addToProfileInPlace, createProfile, WINDOWS, windowLabel, windowMean } from "./metrics.js";
 
 export interface EpisodeMeasurement {
   /** Marginal entropy per position, nats. */
@@ -44,9 +44,18 @@ export function heldoutMetrics(episodes: readonly EpisodeMeasurement[], target: 
   const variance = createProfile(tokens);
   for (const e of episodes) {
     const n = Math.min(tokens, e.marginal.length);
-    addToProfileInPlace(marginal, Array.from({ length: n }, (_, t) => e.marginal[t]!));
-    addToProfileInPlace(error, Array.from({ length: n }, (_, t) => e.marginal[t]! - target));
-    addToProfileInPlace(squared, Array.from({ length: n }, (_, t) => (e.marginal[t]! - target) ** 2));
+    addToProfileInPlace(
+      marginal,
+      Array.from({ length: n }, (_, t) => e.marginal[t]!),
+    );
+    addToProfileInPlace(
+      error,
+      Array.from({ length: n }, (_, t) => e.marginal[t]! - target),
+    );
+    addToProfileInPlace(
+      squared,
+      Array.from({ length: n }, (_, t) => (e.marginal[t]! - target) ** 2),
+    );
     const v = e.bootstrapVariance;
     if (v) {
       for (let t = 0; t < Math.min(n, v.length); t++) {

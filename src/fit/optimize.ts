@@ -11,8 +11,8 @@
  */
 import type { Knots } from "./knots.js";
 import { expandKnots } from "./knots.js";
-import type { MeasureProfile } from "./sa.js";
 import { nelderMead } from "./nelder-mead.js";
+import type { MeasureProfile } from "./sa.js";
 
 export interface OptimizeOptions {
   target: number;

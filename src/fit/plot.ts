@@ -24,7 +24,7 @@ export interface Panel {
   xTicks?: number[];
 }
 
-const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
 
 /** Round-number ticks covering [lo, hi]. */
@@ -65,7 +65,7 @@ function renderPanel(p: Panel, top: number, width: number, height: number): stri
   const px = (x: number): number => m.left + ((fx(x) - xMin) / (xMax - xMin || 1)) * w;
   const py = (y: number): number => top + m.top + (1 - (y - yMin) / (yMax - yMin)) * h;
   const parts: string[] = [];
-  parts.push(`<text x="${m.left}" y="${top + 16}" font-weight="bold">${escape(p.title)}</text>`);
+  parts.push(`<text x="${m.left}" y="${top + 16}" font-weight="bold">${escapeXml(p.title)}</text>`);
   parts.push(`<rect x="${m.left}" y="${top + m.top}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
   for (const t of niceTicks(yMin, yMax)) {
     parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#eee"/>`);
@@ -76,8 +76,8 @@ function renderPanel(p: Panel, top: number, width: number, height: number): stri
     parts.push(`<line x1="${px(t).toFixed(1)}" x2="${px(t).toFixed(1)}" y1="${top + m.top}" y2="${top + m.top + h}" stroke="#eee"/>`);
     parts.push(`<text x="${px(t).toFixed(1)}" y="${top + m.top + h + 14}" text-anchor="middle">${fmt(t)}</text>`);
   }
-  parts.push(`<text x="${m.left + w / 2}" y="${top + height - 6}" text-anchor="middle">${escape(p.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${top + m.top + h / 2}) rotate(-90)" text-anchor="middle">${escape(p.yLabel)}</text>`);
+  parts.push(`<text x="${m.left + w / 2}" y="${top + height - 6}" text-anchor="middle">${escapeXml(p.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${top + m.top + h / 2}) rotate(-90)" text-anchor="middle">${escapeXml(p.yLabel)}</text>`);
   p.series.forEach((s, k) => {
     if (s.dots) {
       const dots = [];
@@ -100,7 +100,7 @@ function renderPanel(p: Panel, top: number, width: number, height: number): stri
     }
     const ly = top + m.top + 10 + 16 * k;
     parts.push(`<line x1="${m.left + w + 10}" x2="${m.left + w + 30}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ""}/>`);
-    parts.push(`<text x="${m.left + w + 34}" y="${ly + 4}">${escape(s.label)}</text>`);
+    parts.push(`<text x="${m.left + w + 34}" y="${ly + 4}">${escapeXml(s.label)}</text>`);
   });
   return parts.join("\n");
 }

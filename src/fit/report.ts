@@ -46,7 +46,7 @@ const row = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
 const header = (cells: readonly string[]): string => `${row(cells)}\n${row(cells.map(() => "---"))}`;
 
 function worstPct(bias: Record<string, number>, target: number): number {
-  return Math.max(...WINDOWS.map((w) => Math.abs(bias[windowLabel(w)] ?? 0))) / target * 100;
+  return (Math.max(...WINDOWS.map((w) => Math.abs(bias[windowLabel(w)] ?? 0))) / target) * 100;
 }
 
 /** "−0.050 (−1.0 %)", with "± 0.8" (the standard error across held-out episodes, in %) when the file has it. */
@@ -106,7 +106,7 @@ export function toleranceSummary(items: readonly ReportedSchedule[]): string {
         continue;
       }
       const se = s.heldout.windowSe?.[windowLabel(w)];
-      const z = se !== undefined && se > 0 ? `, ${((Math.abs(relative) - TOLERANCE) * s.target / se).toFixed(1)} standard errors beyond ${100 * TOLERANCE} %` : "";
+      const z = se !== undefined && se > 0 ? `, ${(((Math.abs(relative) - TOLERANCE) * s.target) / se).toFixed(1)} standard errors beyond ${100 * TOLERANCE} %` : "";
       misses.push(`target ${s.target} [${w[0]},${w[1]}) ${(100 * relative).toFixed(1)} %${z}`);
     }
   }
@@ -145,7 +145,9 @@ export function renderReport(input: ReportInput): string {
     out.push(
       `B = ${first.fit.batch} rows, N = ${first.fit.tokens} tokens, window ${first.fit.window}, prompts \`${first.fit.promptsHash}\`, seed ${first.fit.seed}. ` +
         "Every figure below is measured on a fresh rollout: new seeds on held-out prompts" +
-        (plan ? ` (${plan.full} full-length, ${plan.mid} window-length and ${plan.short} ${plan.shortTokens}-token episodes of B rows, over ${plan.prompts} held-out prompts; each position pools the episodes that reach it). ` : ". ") +
+        (plan
+          ? ` (${plan.full} full-length, ${plan.mid} window-length and ${plan.short} ${plan.shortTokens}-token episodes of B rows, over ${plan.prompts} held-out prompts; each position pools the episodes that reach it). `
+          : ". ") +
         "RMSE is per position of the B-row marginal entropy H(p̄_t) against the target, nats; the floor is what B-row sampling noise alone gives (bootstrap over rows). " +
         "Bias is the window mean of (measured − target)" +
         (input.schedules.some((x) => x.file.heldout.windowSe)
@@ -205,14 +207,25 @@ export function renderReport(input: ReportInput): string {
     out.push("");
     out.push(header(["statistic", "held-out MAE, nats", "Spearman", "note"]));
     for (const [name, score] of Object.entries(c.heldout.candidates ?? { [c.statistic]: c.heldout })) {
-      const note = name === c.statistic ? "chosen" : name === "ratio" ? "(max − mean)/std: does not scale with T, so it cannot be solved for T" : name === "variance" ? "full-vocabulary logit variance (the original proposal)" : "";
+      const note =
+        name === c.statistic
+          ? "chosen"
+          : name === "ratio"
+            ? "(max − mean)/std: does not scale with T, so it cannot be solved for T"
+            : name === "variance"
+              ? "full-vocabulary logit variance (the original proposal)"
+              : "";
       out.push(row([name, f3(score.mae), f3(score.spearman), note]));
     }
     out.push("");
-    out.push(`Offset (marginal − mean conditional entropy, for aiming single sequences at a marginal target): ${c.offset.positions.length} knots, ${f3(c.offset.values[0])} nats at t = 0 → ${f3(c.offset.values[c.offset.values.length - 1])} at t = ${c.offset.positions[c.offset.positions.length - 1]}.`);
+    out.push(
+      `Offset (marginal − mean conditional entropy, for aiming single sequences at a marginal target): ${c.offset.positions.length} knots, ${f3(c.offset.values[0])} nats at t = 0 → ${f3(c.offset.values[c.offset.values.length - 1])} at t = ${c.offset.positions[c.offset.positions.length - 1]}.`,
+    );
     out.push("");
     if (cal.gainTrials) {
-      out.push(`Gain tuned with the proxy controller on ${cal.window ?? "window"}-token rollouts at every target (marginal RMSE, nats): ${cal.gainTrials.map((t) => `${t.gain} → ${f3(t.rmse)}`).join(", ")}; kept **${c.gain}**.`);
+      out.push(
+        `Gain tuned with the proxy controller on ${cal.window ?? "window"}-token rollouts at every target (marginal RMSE, nats): ${cal.gainTrials.map((t) => `${t.gain} → ${f3(t.rmse)}`).join(", ")}; kept **${c.gain}**.`,
+      );
       out.push("");
     }
   }

@@ -86,7 +86,10 @@ export function chat(deps: RouteDeps): Hono {
         finish_reason: row.finishReason,
         ...(body.telemetry ? { telemetry: telemetryOf(row.tokens) } : {}),
       })),
-      usage: usageOf(generation, rows.reduce((n, row) => n + row.tokens.length, 0)),
+      usage: usageOf(
+        generation,
+        rows.reduce((n, row) => n + row.tokens.length, 0),
+      ),
       entropy: entropyReport(generation, fallback),
     });
   });

@@ -25,9 +25,7 @@ function messageOf(issue: v.BaseIssue<unknown>, param: string | null): string {
   return `'${param}' ${issue.message}`;
 }
 
-export function jsonBody<S extends v.GenericSchema>(
-  schema: S,
-): MiddlewareHandler<object, string, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> {
+export function jsonBody<S extends v.GenericSchema>(schema: S): MiddlewareHandler<object, string, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> {
   return async function jsonBody(c, next) {
     let raw: unknown;
     try {

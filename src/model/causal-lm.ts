@@ -52,8 +52,7 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
     for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
     return new ort.Tensor("int64", data, dims);
   };
-  const ones = (rows: number, cols: number): OrtTensor =>
-    new ort.Tensor("int64", new BigInt64Array(rows * cols).fill(1n), [rows, cols]);
+  const ones = (rows: number, cols: number): OrtTensor => new ort.Tensor("int64", new BigInt64Array(rows * cols).fill(1n), [rows, cols]);
 
   async function run(ids: OrtTensor, rows: number, past: Readonly<Record<string, OrtTensor>>, pastLength: number, seq: number) {
     const feeds: Record<string, OrtTensor> = { input_ids: ids, attention_mask: ones(rows, pastLength + seq), ...past };

@@ -2,8 +2,8 @@
  * Model — everything loaded once per process or isolate and shared, immutable, by requests:
  * the ONNX session wrapped as a CausalLM, the tokenizer, the parsed config and a content id.
  */
-import { createCausalLM, type CausalLM } from "./causal-lm.js";
-import { parseModelConfig, type ModelSpec } from "./config.js";
+import { type CausalLM, createCausalLM } from "./causal-lm.js";
+import { type ModelSpec, parseModelConfig } from "./config.js";
 import type { OrtModule } from "./ort.js";
 import { createTokenizer, type TextTokenizer } from "./tokenizer.js";
 

@@ -10,7 +10,7 @@ import { entropyOfProbs } from "./entropy.js";
 import type { Rng } from "./rng.js";
 import type { Sampler } from "./sampler.js";
 import { softmaxInto } from "./softmax.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 /**
  * The terminal sampler. Rows are drawn in row order with exactly one `rng.next()` per active row

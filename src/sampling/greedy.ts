@@ -7,7 +7,7 @@
  * finite score: entropy 0, logprob 0.
  */
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 export function createGreedy(): Sampler {
   return {

@@ -10,7 +10,7 @@
  */
 import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 /** The bias that bans a token outright; OpenAI's lower bound. */
 export const BAN = -100;

@@ -7,7 +7,7 @@
  */
 import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 /** Min-p filter; `minP` in [0, 1], 0 keeps everything (leave it out of the chain). */
 export function createMinP(minP: number): Sampler {

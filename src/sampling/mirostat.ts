@@ -10,9 +10,9 @@
  */
 import { maxEntropy } from "./entropy.js";
 import { OptionError } from "./option-error.js";
-import { logSumExp } from "./softmax.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { logSumExp } from "./softmax.js";
+import { rowOf, type Step } from "./step.js";
 import { scaleRowInto } from "./temperature.js";
 
 /** Mirostat v2 settings. */

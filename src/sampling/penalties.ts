@@ -16,7 +16,7 @@
  */
 import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 export interface PenaltyOptions {
   /** OpenAI `presence_penalty`, in [−2, 2]; default 0. */
@@ -76,7 +76,8 @@ export function createPenalties(options: PenaltyOptions): Sampler {
       for (let b = 0; b < tokens.length; b++) {
         const id = tokens[b]!;
         if (id < 0) continue;
-        const seen = (counts[b] ??= new Map<number, number>());
+        const seen = counts[b] ?? new Map<number, number>();
+        counts[b] = seen;
         seen.set(id, (seen.get(id) ?? 0) + 1);
       }
     },

@@ -6,7 +6,7 @@
  */
 import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 /**
  * Sets row b's temperature to `temperature` (> 0) and writes scores_b = logits_b / temperature.

@@ -8,7 +8,7 @@
 import { OptionError } from "./option-error.js";
 import type { Sampler } from "./sampler.js";
 import { kthLargestInPlace } from "./select.js";
-import { type Step, rowOf } from "./step.js";
+import { rowOf, type Step } from "./step.js";
 
 /** Top-k filter; `k` is a non-negative integer, 0 keeps everything (leave it out of the chain). */
 export function createTopK(k: number): Sampler {

@@ -8,9 +8,9 @@
  * it, so p_(j) > (1 − p)/V. Only tokens above that bound are sorted — usually a handful.
  */
 import { OptionError } from "./option-error.js";
-import { logSumExp } from "./softmax.js";
 import type { Sampler } from "./sampler.js";
-import { type Step, rowOf } from "./step.js";
+import { logSumExp } from "./softmax.js";
+import { rowOf, type Step } from "./step.js";
 
 /** Nucleus filter; `p` in (0, 1], 1 keeps everything (leave it out of the chain). */
 export function createTopP(p: number): Sampler {

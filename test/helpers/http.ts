@@ -52,7 +52,9 @@ export const FIXTURE_TARGETS = [1, 2, 3] as const;
 export function fixtureCatalog(model: Model, parts: { schedules?: boolean; calibration?: boolean } = {}): Catalog {
   const files = [];
   if (parts.schedules ?? true) {
-    FIXTURE_TARGETS.forEach((target, k) => files.push({ name: `schedule-${target}.json`, json: scheduleJson(model.id, target, 0.5 + 0.4 * k) }));
+    FIXTURE_TARGETS.forEach((target, k) => {
+      files.push({ name: `schedule-${target}.json`, json: scheduleJson(model.id, target, 0.5 + 0.4 * k) });
+    });
   }
   if (parts.calibration ?? true) files.push({ name: "calibration.json", json: calibrationJson(model.id) });
   return buildCatalog(model.id, files);
