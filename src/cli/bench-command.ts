@@ -8,6 +8,7 @@ import ort from "onnxruntime-node";
 import type { Catalog } from "../control/catalog.js";
 import { loadNodeModel, nodeSessionOptions, readModelDir } from "../model/backend-node.js";
 import { loadWebModel } from "../model/backend-web.js";
+import { createCausalLM } from "../model/causal-lm.js";
 import type { OrtModule } from "../model/ort.js";
 import { BANDS, checkBands, failuresOf } from "./bench-bands.js";
 import {
@@ -57,7 +58,8 @@ export async function runBench(o: BenchValues, argv: readonly string[]): Promise
   const promptIds = nodeModel.tokenizer.encode(o.prompt);
   const w: Workload = { promptIds, tokens, rounds, seed: o.seed };
   const nodeOrt = ort as unknown as OrtModule;
-  const raw = createRawDecoder(nodeOrt, await nodeOrt.InferenceSession.create(files.onnx, nodeSessionOptions()), nodeModel.spec);
+  // A session of its own, so the baseline shares no run state with the engine's.
+  const raw = createRawDecoder(createCausalLM(nodeOrt, await nodeOrt.InferenceSession.create(files.onnx, nodeSessionOptions()), nodeModel.spec));
 
   // Warm both sides once (JIT, allocator, ORT's first-run planning) before anything is timed.
   for (const mode of MODE_CASES) await timeGenerate(nodeModel, catalog, mode, w);

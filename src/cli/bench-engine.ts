@@ -13,9 +13,7 @@ import { generate } from "../decode/generate.js";
 import { decodeSteps } from "../decode/kernel.js";
 import { type EntropyParams, planControl } from "../decode/plan.js";
 import type { CausalLM } from "../model/causal-lm.js";
-import type { ModelSpec } from "../model/config.js";
 import type { Model } from "../model/model.js";
-import type { OrtModule, OrtSession, OrtTensor } from "../model/ort.js";
 import { createDraw } from "../sampling/draw.js";
 import { entropyOf } from "../sampling/entropy.js";
 import { logitStats } from "../sampling/logit-stats.js";
@@ -90,19 +88,17 @@ export async function timeGenerate(model: Model, catalog: Catalog, mode: ModeCas
 }
 
 /**
- * A bare decoder on a raw session: prefill at batch 1, the cache tiled to `rows`, then one step
- * per token with the same feeds the engine builds (ids, mask, positions, past), and a plain
- * argmax in JavaScript to pick the next token — the model's cost and nothing of ours.
+ * The baseline: the model module alone (prefill at batch 1, the cache tiled to `rows`, then one
+ * step per token, with the model module's own feeds and KV layout) and a plain argmax in
+ * JavaScript to pick the next token — the model's cost and nothing of ours. It is the one loop
+ * outside src/decode/kernel.ts that steps a model, on purpose: it is what the kernel is measured
+ * against, so it must not go through it.
  */
-export function createRawDecoder(ort: OrtModule, session: OrtSession, spec: ModelSpec) {
-  const V = spec.vocabSize;
-  const usesPositions = session.inputNames.includes("position_ids");
-  const names: [string, string][] = [];
-  for (let i = 0; i < spec.layers; i++) for (const kv of ["key", "value"]) names.push([`past_key_values.${i}.${kv}`, `present.${i}.${kv}`]);
-  const int64 = (values: ArrayLike<number>, dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(Array.from(values), BigInt), dims);
-  const argmaxInto = (logits: Float32Array, rows: number, offsetRows: number, into: Int32Array): void => {
+export function createRawDecoder(lm: CausalLM) {
+  const V = lm.spec.vocabSize;
+  const argmaxInto = (logits: Float32Array, rows: number, into: Int32Array): void => {
     for (let b = 0; b < rows; b++) {
-      const base = (offsetRows + b) * V;
+      const base = b * V;
       let best = 0;
       for (let i = 1; i < V; i++) if (logits[base + i]! > logits[base + best]!) best = i;
       into[b] = best;
@@ -112,34 +108,11 @@ export function createRawDecoder(ort: OrtModule, session: OrtSession, spec: Mode
   /** Milliseconds for prefill plus `tokens − 1` steps at `rows` rows. */
   return async function decode(promptIds: readonly number[], rows: number, tokens: number): Promise<number> {
     const started = performance.now();
-    const n = promptIds.length;
-    const feeds: Record<string, OrtTensor> = { input_ids: int64(promptIds, [1, n]), attention_mask: int64(new Array(n).fill(1), [1, n]) };
-    if (usesPositions)
-      feeds["position_ids"] = int64(
-        promptIds.map((_, i) => i),
-        [1, n],
-      );
-    for (const [past] of names) feeds[past] = new ort.Tensor("float32", new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
-    let out = await session.run(feeds);
+    let { logits, cache } = await lm.prefill(promptIds, rows);
     const next = new Int32Array(rows);
-    argmaxInto(out["logits"]!.data as Float32Array, 1, n - 1, next);
-    next.fill(next[0]!);
-    let past: Record<string, OrtTensor> = {};
-    for (const [name, present] of names) {
-      const t = out[present]!;
-      const src = t.data as Float32Array;
-      const tiled = new Float32Array(src.length * rows);
-      for (let r = 0; r < rows; r++) tiled.set(src, r * src.length);
-      past[name] = new ort.Tensor("float32", tiled, [rows, ...t.dims.slice(1)]);
-    }
-    for (let length = n; length < n + tokens - 1; length++) {
-      const step: Record<string, OrtTensor> = { input_ids: int64(next, [rows, 1]), attention_mask: int64(new Array(rows * (length + 1)).fill(1), [rows, length + 1]), ...past };
-      if (usesPositions) step["position_ids"] = int64(new Array(rows).fill(length), [rows, 1]);
-      out = await session.run(step);
-      for (const t of Object.values(past)) t.dispose?.();
-      past = {};
-      for (const [name, present] of names) past[name] = out[present]!;
-      argmaxInto(out["logits"]!.data as Float32Array, rows, 0, next);
+    for (let t = 1; t < tokens; t++) {
+      argmaxInto(logits, rows, next);
+      ({ logits, cache } = await lm.step(next, cache));
     }
     return performance.now() - started;
   };
