@@ -11,7 +11,7 @@ import { type RouteDeps, servedModel } from "./deps.js";
 import { badRequest } from "./errors.js";
 import { collect, type Generation, startGeneration } from "./generation.js";
 import { jsonBody } from "./json-body.js";
-import { entropyReport, telemetryOf, usageOf } from "./report.js";
+import { closingFields, entropyReport, telemetryOf, usageOf } from "./report.js";
 import { type ChatRequest, chatRequestSchema } from "./schemas.js";
 import { sseResponse } from "./sse.js";
 
@@ -75,7 +75,8 @@ export function chat(deps: RouteDeps): Hono {
     const head = (object: string) => ({ id, object, created, model: model.name, system_fingerprint: model.id });
     if (body.stream) return sseResponse(chunks(generation, body, head("chat.completion.chunk"), model.tokenizer), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
 
-    const { rows, fallback } = await collect(generation);
+    const collected = await collect(generation);
+    const { rows } = collected;
     const top = body.top_logprobs ?? 0;
     return c.json({
       ...head("chat.completion"),
@@ -86,11 +87,7 @@ export function chat(deps: RouteDeps): Hono {
         finish_reason: row.finishReason,
         ...(body.telemetry ? { telemetry: telemetryOf(row.tokens) } : {}),
       })),
-      usage: usageOf(
-        generation,
-        rows.reduce((n, row) => n + row.tokens.length, 0),
-      ),
-      entropy: entropyReport(generation, fallback),
+      ...closingFields(generation, collected),
     });
   });
 }

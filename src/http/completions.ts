@@ -11,7 +11,7 @@ import { type RouteDeps, servedModel } from "./deps.js";
 import { badRequest } from "./errors.js";
 import { collect, type Generation, type RowResult, startGeneration } from "./generation.js";
 import { jsonBody } from "./json-body.js";
-import { entropyReport, telemetryOf, usageOf } from "./report.js";
+import { closingFields, entropyReport, telemetryOf, usageOf } from "./report.js";
 import { type CompletionRequest, completionRequestSchema } from "./schemas.js";
 import { sseResponse } from "./sse.js";
 
@@ -93,7 +93,8 @@ export function completions(deps: RouteDeps): Hono {
     };
     if (body.stream) return sseResponse(chunks(generation, body, head, model.tokenizer, echo), { onCancel: generation.stop, idleMs: deps.limits.streamIdleMs });
 
-    const { rows, fallback } = await collect(generation);
+    const collected = await collect(generation);
+    const { rows } = collected;
     // best_of: the n rows with the highest cumulative logprob (vLLM's ranking), best first.
     const cumulative = (row: RowResult): number => row.tokens.reduce((sum, t) => sum + t.logprob, 0);
     const returned = bestOf > n ? [...rows].sort((a, b) => cumulative(b) - cumulative(a)).slice(0, n) : rows;
@@ -106,11 +107,7 @@ export function completions(deps: RouteDeps): Hono {
         finish_reason: row.finishReason,
         ...(body.telemetry ? { telemetry: telemetryOf(row.tokens) } : {}),
       })),
-      usage: usageOf(
-        generation,
-        rows.reduce((n, row) => n + row.tokens.length, 0),
-      ),
-      entropy: entropyReport(generation, fallback),
+      ...closingFields(generation, collected),
     });
   });
 }

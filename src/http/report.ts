@@ -4,7 +4,7 @@
  * per-token `telemetry` extension and OpenAI `usage`. snake_case starts here.
  */
 import type { FallbackEvent, TokenEvent } from "../decode/generate.js";
-import type { Generation } from "./generation.js";
+import type { Collected, Generation } from "./generation.js";
 
 export interface EntropyReport {
   requested_mode: string;
@@ -62,4 +62,10 @@ export function telemetryOf(tokens: readonly TokenEvent[]): TelemetryEntry[] {
 export function usageOf(generation: Generation, completionTokens: number) {
   const { promptTokens } = generation;
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+/** The closing fields of a whole (non-streamed) response: usage over every decoded row (best_of's unreturned rows count, as OpenAI bills them) and the entropy report. */
+export function closingFields(generation: Generation, { rows, fallback }: Collected) {
+  const completionTokens = rows.reduce((n, row) => n + row.tokens.length, 0);
+  return { usage: usageOf(generation, completionTokens), entropy: entropyReport(generation, fallback) };
 }
