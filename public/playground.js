@@ -88,7 +88,9 @@ async function describeServer() {
     $("model-name").textContent = `${model.id} (vocabulary ${model.vocab_size}, ${model.max_positions} positions)`;
     $("target").max = maxEntropy.toFixed(3);
     const range = fitted.target_range;
-    const parts = [`Target: 0 to ln V = ${maxEntropy.toFixed(3)} nats.`];
+    // One meaning of target in every mode (README, Modes): the marginal over 30 continuations of the prompt.
+    const parts = [`Target: the marginal entropy over 30 continuations of this prompt, 0 to ln V = ${maxEntropy.toFixed(3)} nats.`];
+    parts.push("The charts show what one request can measure: each sample's own entropy, and with n > 1 the marginal over its n samples; both read below the target by the gaps fitted per target (GET /v1/schedules), more for fewer samples.");
     parts.push(range ? `schedule mode: fitted targets ${range[0]} to ${range[1]} nats.` : "schedule mode: no fitted schedules for this model.");
     parts.push(fitted.calibration ? `proxy mode: calibrated (${fitted.calibration.statistic}).` : "proxy mode: no calibration, runs the fitted schedule (the run says so).");
     hint.textContent = parts.join(" ");
@@ -235,7 +237,7 @@ function createRun(label, request, local) {
     ...(target !== undefined ? [{ label: "target", stroke: "#000", dash: [8, 4], width: 1 }] : []),
     ...(n > 1 ? [{ label: "marginal H(p̄)", stroke: "#000", width: 2.5 }] : []),
   ];
-  const entropyPlot = chart(entropyBox, n > 1 ? "Entropy per sample, and marginal over samples" : "Entropy", entropySeries, "nats");
+  const entropyPlot = chart(entropyBox, n > 1 ? `Entropy per sample, and marginal over these ${n} (target: over 30)` : "Entropy per sample (target: marginal over 30)", entropySeries, "nats");
 
   let drawPending = false;
   function draw() {
