@@ -4,6 +4,7 @@
  * prompt-aware schedule and the marginal controller aim with (sign errors there must fail).
  */
 import { describe, expect, it } from "vitest";
+import { createExactController } from "../src/control/exact.js";
 import { createMarginalController } from "../src/control/marginal.js";
 import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
 import { createScheduleSet } from "../src/control/schedule.js";
@@ -125,5 +126,13 @@ describe("marginal controller on the 30-row scale", () => {
     const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
     const trace = drive(createMarginalController({ target: 5.5, offset: () => 0.6 }), plant);
     expect(Math.abs(meanOver(trace.marginal, 300) - 4.9)).toBeLessThan(0.05);
+  });
+});
+
+describe("exact controller on the 30-row scale", () => {
+  it("aims each row's conditional entropy at target − offset(t): a wrong-signed offset misses by 2·offset", () => {
+    const plant = { rows: 3, vocab: 512, steps: 400, seed: 5 };
+    const trace = drive(createExactController({ target: 5, offset: () => 0.8 }), plant);
+    expect(Math.abs(meanOver(trace.entropy, 200) - 4.2)).toBeLessThan(0.1);
   });
 });
