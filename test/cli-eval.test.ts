@@ -65,6 +65,15 @@ describe("buildArms on the shipped schedules and calibration", () => {
   ];
   const context = { catalog, vocabSize: 4096, schedules, grid };
 
+  it("matches fixed T at a fitted target, and in log T between two, refusing targets outside", () => {
+    const at = (t: number) => schedules.find((f) => f.target === t)!.baseline!.temperature;
+    const [lo, hi] = [schedules[0]!.target, schedules[1]!.target];
+    expect(matchedTemperature(schedules, lo)).toBe(at(lo));
+    expect(matchedTemperature(schedules, (lo + hi) / 2)).toBeCloseTo(Math.sqrt(at(lo) * at(hi)), 3);
+    expect(() => matchedTemperature(schedules, lo - 1)).toThrow(/outside/);
+    expect(() => matchedTemperature(schedules, Math.max(...schedules.map((f) => f.target)) + 1)).toThrow(/outside/);
+  });
+
   it("builds every mode at every target, in order, with the matched fixed T and τ", () => {
     const arms = buildArms([3.5, 5], context);
     expect(arms.map((a) => `${a.target} ${a.label}`)).toEqual([
@@ -89,8 +98,8 @@ describe("buildArms on the shipped schedules and calibration", () => {
     }
   });
 
-  it("names the fitted targets when one has no schedule to match a fixed T from", () => {
-    expect(() => buildArms([4], context)).toThrow(/no fitted schedule with a baseline at target 4; fitted: /);
+  it("names the fitted targets when a target lies outside them", () => {
+    expect(() => buildArms([99], context)).toThrow(/target 99 is outside the fitted targets with a baseline \(/);
   });
 
   it("needs a calibration", () => {

@@ -52,11 +52,19 @@ export function matchTau(grid: readonly TauPoint[], target: number): { tau: numb
   return { tau: closest.tau, note: `no τ on the grid reaches the target (grid means ${grid[0]!.mean}–${grid.at(-1)!.mean} nats; ${why}); ran τ = ${closest.tau}` };
 }
 
-/** The baseline temperature stored with the fitted schedule at `target`: fixed T matching the target on average. */
+/**
+ * Fixed T matching `target` on average: the baseline temperature stored with the fitted schedule
+ * at `target`, or between two fitted targets interpolated in log T, as the schedules themselves are.
+ */
 export function matchedTemperature(schedules: readonly ScheduleFile[], target: number): number {
-  const file = schedules.find((f) => f.target === target);
-  if (!file?.baseline) throw new RangeError(`no fitted schedule with a baseline at target ${target}; fitted: ${schedules.map((f) => f.target).join(", ")}`);
-  return file.baseline.temperature;
+  const fitted = schedules.filter((f) => f.baseline).sort((a, b) => a.target - b.target);
+  const exact = fitted.find((f) => f.target === target);
+  if (exact) return exact.baseline!.temperature;
+  const above = fitted.findIndex((f) => f.target > target);
+  if (above <= 0) throw new RangeError(`target ${target} is outside the fitted targets with a baseline (${fitted.map((f) => f.target).join(", ")})`);
+  const [a, b] = [fitted[above - 1]!, fitted[above]!];
+  const w = (target - a.target) / (b.target - a.target);
+  return round(Math.exp((1 - w) * Math.log(a.baseline!.temperature) + w * Math.log(b.baseline!.temperature)), 4);
 }
 
 /** One arm per Mirostat τ of the grid, for matching τ to the targets. */

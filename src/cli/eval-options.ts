@@ -9,7 +9,7 @@ export const EVAL_COMMAND = {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),
     schedules: text("schedules", "directory of fitted schedules and calibrations", "DIR"),
     prompts: text("schedules/prompts.txt", "prompts; the held-out ones are evaluated", "FILE"),
-    targets: list("3.5,5,6.5", "target marginal entropies, nats (each needs a fitted schedule)"),
+    targets: list("3.5,5,6.5", "target marginal entropies, nats (each within the fitted targets; between two, fixed T is interpolated in log T)"),
     tokens: int(1000, "tokens per full-length episode"),
     full: int(2, "full-length episodes per mode"),
     short: int(8, "short episodes per mode", 0),
