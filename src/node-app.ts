@@ -34,8 +34,8 @@ function dirReader(root: string): AssetReader {
 }
 
 /**
- * The app over the asset tree at `root`. `vars`: MODEL, MAX_TOKENS, MAX_N, MAX_PROMPT_TOKENS,
- * MAX_CONCURRENT, MAX_BODY_BYTES, API_KEY. Throws naming a malformed variable.
+ * The app over the asset tree at `root`. `vars`: MODEL, API_KEY and the limits of
+ * src/http/limits.ts (MAX_TOKENS … STREAM_IDLE_MS). Throws naming a malformed variable.
  */
 export function createNodeApp(root: string, vars: Readonly<Record<string, string | undefined>>): Hono {
   const name = vars["MODEL"] || DEFAULT_MODEL;
