@@ -82,6 +82,51 @@ describe("renderReport", () => {
     expect(md).toContain("0.1 → 0.300; kept **0.1**");
   });
 
+  it("tabulates the per-target offsets and each n's marginal gap at the window starts, interpolated in position", () => {
+    const file = parseCalibration({
+      version: 1,
+      kind: "calibration",
+      model_id: "abc",
+      statistic: "gap",
+      x: [0, 1],
+      entropy: [5, 1],
+      offset: { positions: [0, 100], values: [0, 0.8] },
+      offsets: {
+        targets: [3.5, 6.5],
+        positions: [0, 100, 999],
+        values: [
+          [0, 2, 2.2],
+          [0, 1, 1.3],
+        ],
+      },
+      marginal_gaps: [
+        {
+          rows: 4,
+          targets: [3.5, 6.5],
+          positions: [0, 1000],
+          values: [
+            [0, 1],
+            [0, 0.5],
+          ],
+        },
+      ],
+      gain: 0.1,
+      heldout: { mae: 0.2, spearman: 0.9 },
+    });
+    const md = renderReport({ modelName: "kjv", modelId: "abc", schedules: [], comparisons: [], calibration: { file, path: "abc/calibration.json" } });
+    expect(md).toContain("| target | t = 0 | t = 10 | t = 50 | t = 300 | t = 999 |");
+    // t = 50 is halfway to the knot at 100; t = 300 is 201/899 of the way from 100 to 999.
+    expect(md).toContain(`| 3.5 | 0.000 | 0.200 | 1.000 | ${(2 + (0.2 * 200) / 899).toFixed(3)} | 2.200 |`);
+    expect(md).toContain("| 6.5 | 0.000 | 0.100 | 0.500 |");
+    expect(md).toContain("| n | target | t = 0 | t = 10 | t = 50 | t = 300 | t = 999 |");
+    expect(md).toContain("| 4 | 3.5 | 0.000 | 0.010 | 0.050 | 0.300 | 0.999 |");
+    expect(md).toContain("| 4 | 6.5 | 0.000 | 0.005 | 0.025 | 0.150 | 0.499 |");
+    // without the tables, neither section
+    expect(
+      renderReport({ modelName: "kjv", modelId: "abc", schedules: [], comparisons: [], calibration: { file: { ...file, offsets: undefined, marginalGaps: undefined }, path: "x" } }),
+    ).not.toContain("t = 999");
+  });
+
   it("counts the windows within 2 % and says how many standard errors each miss lies beyond it", () => {
     const at5 = (bias: Record<string, number>, se?: Record<string, number>) =>
       parseSchedule({ ...raw("sa", 0.1), target: 5, heldout: { rmse_0_300: 0.1, rmse_0_1000: 0.1, window_bias: bias, ...(se ? { window_se: se } : {}) } });

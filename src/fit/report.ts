@@ -3,6 +3,7 @@
  * numbers in it are the numbers the Worker loads (never typed by hand).
  */
 import type { CalibrationFile, ScheduleFile } from "../control/schedule-schema.js";
+import { type TargetTable, tableAtTarget } from "../control/target-table.js";
 import { TOLERANCE, WINDOWS, windowLabel } from "./metrics.js";
 
 /** A schedule file with the run provenance the CLI writes beside the schema's fields. */
@@ -222,6 +223,7 @@ export function renderReport(input: ReportInput): string {
       `Offset (marginal − mean conditional entropy, for aiming single sequences at a marginal target): ${c.offset.positions.length} knots, ${f3(c.offset.values[0])} nats at t = 0 → ${f3(c.offset.values[c.offset.values.length - 1])} at t = ${c.offset.positions[c.offset.positions.length - 1]}.`,
     );
     out.push("");
+    out.push(...targetTableSections(c));
     if (cal.gainTrials) {
       out.push(
         `Gain tuned with the proxy controller on ${cal.window ?? "window"}-token rollouts at every target (marginal RMSE, nats): ${cal.gainTrials.map((t) => `${t.gain} → ${f3(t.rmse)}`).join(", ")}; kept **${c.gain}**.`,
@@ -230,4 +232,36 @@ export function renderReport(input: ReportInput): string {
     }
   }
   return `${out.join("\n")}\n`;
+}
+
+/** Positions at which the per-target tables are shown: one per window start, and the last. */
+const TABLE_POSITIONS = [0, 10, 50, 300, 999];
+
+/** One row per fitted target: the table's value at each of TABLE_POSITIONS. */
+function tableRows(table: TargetTable, lead: string[] = []): string[] {
+  return table.targets.map((target) => {
+    const at = tableAtTarget(table, target);
+    return row([...lead, String(target), ...TABLE_POSITIONS.map((t) => f3(at(t)))]);
+  });
+}
+
+/** The per-target offsets and the n-row marginal gaps (`npm run fit -- --gaps-only`), when the calibration has them. */
+function targetTableSections(c: CalibrationFile): string[] {
+  const out: string[] = [];
+  const columns = TABLE_POSITIONS.map((t) => `t = ${t}`);
+  if (c.offsets) {
+    out.push("Offset per target (marginal over 30 rows − mean conditional entropy, nats), what `proxy`, `exact` and `schedule` aim each row below the target by:");
+    out.push("");
+    out.push(header(["target", ...columns]));
+    out.push(...tableRows(c.offsets));
+    out.push("");
+  }
+  if (c.marginalGaps && c.marginalGaps.length > 0) {
+    out.push("Gap per request size n (marginal over 30 rows − marginal over n rows, nats), what `marginal` at n aims its own rows' marginal below the target by:");
+    out.push("");
+    out.push(header(["n", "target", ...columns]));
+    for (const gap of c.marginalGaps) out.push(...tableRows(gap.table, [String(gap.rows)]));
+    out.push("");
+  }
+  return out;
 }
