@@ -3,10 +3,14 @@
  * over an asset tree built by scripts/build-assets.mjs): the wire format is what real clients
  * parse, and the extension fields ride along as extra body fields.
  */
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import OpenAI from "openai";
 import { afterAll, describe, expect, test } from "vitest";
+import { DEFAULT_LIMITS } from "../src/http/limits.js";
+import { chatRequestSchema, completionRequestSchema } from "../src/http/schemas.js";
 import { createNodeApp } from "../src/node-app.js";
 import { assetTree, nodeModel } from "./helpers/http.js";
 
@@ -239,6 +243,10 @@ describe("the openai client", () => {
       [client.chat.completions.create({ model: model.name, messages, modalities: ["text", "audio"] }), "modalities"],
       [client.chat.completions.create({ model: model.name, messages, ...extensions({ functions: [tool.function] }) }), "functions"],
       [client.chat.completions.create({ model: model.name, messages, audio: { voice: "alloy", format: "mp3" } }), "audio"],
+      [client.chat.completions.create({ model: model.name, messages, web_search_options: {} }), "web_search_options"],
+      [client.chat.completions.create({ model: model.name, messages, reasoning_effort: "high" }), "reasoning_effort"],
+      [client.chat.completions.create({ model: model.name, messages, verbosity: "low" }), "verbosity"],
+      [client.chat.completions.create({ model: model.name, messages, ...extensions({ moderation: { input: true } }) }), "moderation"],
       [client.completions.create({ model: model.name, prompt: "x", suffix: "y" }), "suffix"],
       [client.completions.create({ model: model.name, prompt: "x", logit_bias: { "99999": -100 } }), "logit_bias"],
       [client.completions.create({ model: model.name, prompt: "x", presence_penalty: 3 }), "presence_penalty"],
@@ -248,6 +256,25 @@ describe("the openai client", () => {
     for (const [request, param] of refused) await expect(request).rejects.toMatchObject({ status: 400, param });
     const text = await client.chat.completions.create({ model: model.name, messages, max_tokens: 2, response_format: { type: "text" } });
     expect(text.choices).toHaveLength(1);
+    const bookkeeping = { store: true, metadata: { run: "1" }, service_tier: "auto" as const, prompt_cache_key: "k", parallel_tool_calls: false };
+    const plain = await client.chat.completions.create({ model: model.name, messages, max_tokens: 4, seed: 1 });
+    const kept = await client.chat.completions.create({ model: model.name, messages, max_tokens: 4, seed: 1, ...bookkeeping });
+    expect(kept.choices[0]!.message.content).toBe(plain.choices[0]!.message.content);
+  });
+
+  test("every field of the client's request types is known to the schema: honoured, refused, or accepted without effect", () => {
+    /** The fields of `interface name` in one of the client's declaration files. */
+    const fieldsOf = (file: string, name: string): string[] => {
+      const text = readFileSync(join("node_modules/openai/resources", file), "utf8");
+      const body = text.slice(text.indexOf(`export interface ${name} {`));
+      return [...body.slice(0, body.indexOf("\n}")).matchAll(/^ {4}([a-z_]+)\??:/gm)].map((m) => m[1]!);
+    };
+    const chat = fieldsOf("chat/completions/completions.d.ts", "ChatCompletionCreateParamsBase");
+    const completions = fieldsOf("completions.d.ts", "CompletionCreateParamsBase");
+    expect(chat).toEqual(expect.arrayContaining(["messages", "tools", "logit_bias", "store"]));
+    expect(completions).toEqual(expect.arrayContaining(["prompt", "suffix", "best_of"]));
+    expect(Object.keys(chatRequestSchema(DEFAULT_LIMITS).entries)).toEqual(expect.arrayContaining(chat));
+    expect(Object.keys(completionRequestSchema(DEFAULT_LIMITS).entries)).toEqual(expect.arrayContaining(completions));
   });
 
   test("errors surface as typed client errors with the field", async () => {

@@ -3,8 +3,9 @@
  * this API's extensions (`entropy`, `telemetry`, `top_k`, `min_p`) and the common server ones
  * (vLLM's `ignore_eos`, `min_tokens`, `repetition_penalty`), as valibot schemas built once per
  * app from its Limits. Field names stay snake_case here, as on the wire; handlers map them to the
- * engine's camelCase. An OpenAI field this server cannot honour is refused by name (a 400 whose
- * `param` is the field); fields no API defines are ignored, as clients send extras.
+ * engine's camelCase. Every field of OpenAI's request is listed: honoured, refused by name (a 400
+ * whose `param` is the field) when this server cannot honour it, or accepted where it changes
+ * nothing a client reads. Fields no API defines are ignored, as clients send extras.
  */
 import * as v from "valibot";
 import { MODES } from "../decode/plan.js";
@@ -24,6 +25,8 @@ const range = (min: number, max: number, what: string) => v.pipe(finite(), v.min
 const int = (min: number, max: number, what: string) => v.pipe(finite(), v.integer(what), v.minValue(min, what), v.maxValue(max, what));
 /** A field this server cannot honour: absent or null passes, anything else is a 400 naming it. */
 const unsupported = (why: string) => opt(v.never(`is not supported: ${why}`));
+/** An OpenAI field that changes nothing a client reads (caching, storage, billing hints): accepted as is. */
+const noEffect = () => opt(v.unknown());
 
 /**
  * The `entropy` extension; unknown keys are rejected so a misspelt option cannot pass silently.
@@ -116,6 +119,19 @@ export function chatRequestSchema(limits: Limits) {
     functions: unsupported("this server has no function calling"),
     function_call: unsupported("this server has no function calling"),
     audio: unsupported("this server generates text only"),
+    web_search_options: unsupported("this server has no web search"),
+    moderation: unsupported("this server runs no moderation"),
+    reasoning_effort: unsupported("this model does not reason"),
+    verbosity: unsupported("this server does not steer the length of an answer by a hint"),
+    store: noEffect(),
+    metadata: noEffect(),
+    service_tier: noEffect(),
+    safety_identifier: noEffect(),
+    prompt_cache_key: noEffect(),
+    prompt_cache_options: noEffect(),
+    prompt_cache_retention: noEffect(),
+    prediction: noEffect(),
+    parallel_tool_calls: noEffect(),
     modalities: opt(
       v.pipe(
         v.array(v.string()),
