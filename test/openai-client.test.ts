@@ -159,6 +159,15 @@ describe("the openai client", () => {
     }
   });
 
+  test("greedy: telemetry and logprobs describe the one-token distribution each token is drawn from", async () => {
+    const greedy = await client.completions.create({ model: model.name, prompt: "And the LORD said", max_tokens: 5, temperature: 0, logprobs: 2, ...extensions({ telemetry: true }) });
+    const choice = greedy.choices[0]!;
+    const telemetry = (choice as unknown as { telemetry: Telemetry[] }).telemetry;
+    expect(telemetry.map((t) => [t.temperature, t.entropy, t.logprob])).toEqual(Array(5).fill([0, 0, 0]));
+    expect(choice.logprobs!.token_logprobs).toEqual([0, 0, 0, 0, 0]);
+    expect(choice.logprobs!.top_logprobs).toEqual(choice.logprobs!.tokens!.map((token) => ({ [token]: 0 })));
+  });
+
   test("a frequency penalty lowers repeated 4-grams at low temperature", async () => {
     const repeated = async (frequency_penalty: number): Promise<number> => {
       const completion = await client.completions.create({
