@@ -25,6 +25,12 @@ const range = (min: number, max: number, what: string) => v.pipe(finite(), v.min
 const int = (min: number, max: number, what: string) => v.pipe(finite(), v.integer(what), v.minValue(min, what), v.maxValue(max, what));
 /** A field this server cannot honour: absent or null passes, anything else is a 400 naming it. */
 const unsupported = (why: string) => opt(v.never(`is not supported: ${why}`));
+/** `schema` for a JSON object only: valibot's object and record schemas take an array for one (`[5]` as `{ "0": 5 }`). */
+const jsonObject = <S extends v.GenericSchema>(schema: S) =>
+  v.pipe(
+    v.custom<v.InferInput<S>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), "must be an object"),
+    schema,
+  );
 /** An OpenAI field that changes nothing a client reads (caching, storage, billing hints): accepted as is. */
 const noEffect = () => opt(v.unknown());
 
@@ -34,19 +40,21 @@ const noEffect = () => opt(v.unknown());
  * controller that uses it (control/controller.ts, sampling/mirostat.ts), and its OptionError is
  * mapped back to the field in errors.ts.
  */
-const entropySchema = v.strictObject({
-  mode: v.picklist(MODES, `must be one of ${MODES.join(", ")}`),
-  /** Entropy target, nats. */
-  target: opt(finite()),
-  /** Change of log T per nat of error per token. */
-  gain: opt(finite()),
-  t_min: opt(finite()),
-  t_max: opt(finite()),
-  /** Mirostat target surprise, nats. */
-  tau: opt(finite()),
-  /** Mirostat learning rate. */
-  eta: opt(finite()),
-});
+const entropySchema = jsonObject(
+  v.strictObject({
+    mode: v.picklist(MODES, `must be one of ${MODES.join(", ")}`),
+    /** Entropy target, nats. */
+    target: opt(finite()),
+    /** Change of log T per nat of error per token. */
+    gain: opt(finite()),
+    t_min: opt(finite()),
+    t_max: opt(finite()),
+    /** Mirostat target surprise, nats. */
+    tau: opt(finite()),
+    /** Mirostat learning rate. */
+    eta: opt(finite()),
+  }),
+);
 
 export type EntropyRequest = v.InferOutput<typeof entropySchema>;
 
@@ -61,14 +69,14 @@ function commonFields(limits: Limits) {
     min_p: opt(range(0, 1, "must be in [0, 1]")),
     n: opt(int(1, limits.maxN, `must be an integer in [1, ${limits.maxN}] (MAX_N)`)),
     stream: opt(v.boolean()),
-    stream_options: opt(v.object({ include_usage: opt(v.boolean()) })),
+    stream_options: opt(jsonObject(v.object({ include_usage: opt(v.boolean()) }))),
     seed: opt(int(0, MAX_SEED, `must be an integer in [0, ${MAX_SEED}]`)),
     stop: opt(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(MAX_STOPS, `must hold at most ${MAX_STOPS} strings`))], "must be a string or an array of strings")),
     user: opt(v.string()),
     entropy: opt(entropySchema),
     telemetry: opt(v.boolean()),
     // Types only: ranges and token ids are checked where the samplers are built (logit-processors.ts).
-    logit_bias: opt(v.record(v.string(), finite())),
+    logit_bias: opt(jsonObject(v.record(v.string(), finite()))),
     presence_penalty: opt(finite()),
     frequency_penalty: opt(finite()),
     repetition_penalty: opt(finite()),
@@ -76,7 +84,7 @@ function commonFields(limits: Limits) {
     ignore_eos: opt(v.boolean()),
     response_format: opt(
       v.pipe(
-        v.object({ type: v.string() }),
+        jsonObject(v.object({ type: v.string() })),
         v.check((f) => f.type === "text", 'is not supported except {"type": "text"}: this server does not constrain output to a format'),
       ),
     ),
