@@ -177,7 +177,7 @@ describe("the report", () => {
     target: "workerd",
     vars: { MAX_CONCURRENT: "4" },
     startSeconds: 3,
-    memory: { scope: "isolate", columns: ["isolate", "V8 heap", "backing stores"] },
+    memory: { scope: "isolate", columns: ["V8 heap + backing stores", "V8 heap", "backing stores"] },
     soak: { requests: 10, failures: 0, first: window, last: window, memoryFirst: [64 * 2 ** 20, 0, 0], memoryLast: [65 * 2 ** 20, 0, 0] },
     shapes: [{ shape: plan.shapes[0]!, before: [64 * 2 ** 20], peak: [80 * 2 ** 20, 14 * 2 ** 20, 66 * 2 ** 20], statuses: [200], seconds: 2 }],
     streams: { streams: 4, ok: 4, lost: 0, mixed: 0, rejected: 0, examples: [], concurrentSeconds: 1, replaySeconds: 2 },
@@ -213,8 +213,8 @@ describe("the report", () => {
     expect(doc).toMatch(/\| 10-request soak: every request answered whole \| ok: 0 failed \| \*\*FAIL\*\*: 2 failed \|/);
     expect(doc).toContain("| workerd | 4 | 4 | 0 | 0 | 0 | 1.0 s | 2.0 s |");
     expect(doc).toContain("| workerd | 2 | 0.6 s | 200 | 4 of 4 |");
-    expect(doc).toContain("isolate isolate: 64.0 MiB → 65.0 MiB");
-    expect(doc).toContain("| n = 1 × 100 tokens | 64.0 MiB | **80.0 MiB** (isolate 80.0 MiB, V8 heap 14.0 MiB, backing stores 66.0 MiB) | 1 × 200 | 2.0 s |");
+    expect(doc).toContain("isolate (V8 heap + backing stores): 64.0 MiB → 65.0 MiB");
+    expect(doc).toContain("| n = 1 × 100 tokens | 64.0 MiB | **80.0 MiB** (V8 heap + backing stores 80.0 MiB, V8 heap 14.0 MiB, backing stores 66.0 MiB) | 1 × 200 | 2.0 s |");
     expect(doc).toContain("**node** (process memory)");
   });
 });

@@ -93,11 +93,10 @@ function memoryCells(run: TargetRun, figures: readonly number[] | undefined): st
 }
 
 function shapeTable(run: TargetRun): string[] {
-  const headline = run.memory ? `${run.memory.scope} ${run.memory.columns[0]}` : "memory";
   return [
     `**${run.target}** (${run.memory?.scope ?? "no"} memory)`,
     "",
-    ...head(["shape", `${headline} before`, "peak", "answers", "time"]),
+    ...head(["shape", `${run.memory ? headline(run.memory) : "memory"} before`, "peak", "answers", "time"]),
     ...run.shapes.map((s) =>
       row([
         shapeText(s.shape),
@@ -110,6 +109,9 @@ function shapeTable(run: TargetRun): string[] {
     "",
   ];
 }
+
+/** "isolate (V8 heap + backing stores)": what a run's first memory figure is. */
+const headline = (memory: NonNullable<TargetRun["memory"]>) => `${memory.scope} (${memory.columns[0]})`;
 
 const examples = (run: TargetRun, list: readonly string[]) => list.map((e) => `- ${run.target}: \`${e.replace(/`/g, "'")}\``);
 
@@ -188,7 +190,7 @@ export function renderReliabilityDoc(run: StressRun): string {
         r.soak.failures,
         latency(r.soak.first),
         latency(r.soak.last),
-        r.soak.memoryFirst && r.soak.memoryLast && r.memory ? `${r.memory.scope} ${r.memory.columns[0]}: ${mib(r.soak.memoryFirst[0]!)} → ${mib(r.soak.memoryLast[0]!)}` : "not measured",
+        r.soak.memoryFirst && r.soak.memoryLast && r.memory ? `${headline(r.memory)}: ${mib(r.soak.memoryFirst[0]!)} → ${mib(r.soak.memoryLast[0]!)}` : "not measured",
       ]),
     ),
     "",

@@ -50,7 +50,7 @@ export async function startWorkerd(vars: Vars): Promise<Target> {
     limits: limitsFromVars({ ...configured, ...vars }),
     meter: {
       scope: "isolate",
-      columns: ["isolate", "V8 heap", "backing stores"],
+      columns: ["V8 heap + backing stores", "V8 heap", "backing stores"],
       async settled() {
         await inspector.collectGarbage();
         return figures(await inspector.heapUsage());
