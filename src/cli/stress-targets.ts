@@ -1,14 +1,14 @@
 /**
  * Stress targets — the two servers the stress suite runs against, each on a loopback port with
  * a meter for its memory: the Worker in workerd (wrangler's `unstable_startWorker`, as
- * `wrangler dev` runs it), metered per isolate through the dev inspector; and the Node server
- * (src/node-server.ts in a child process), metered per process: its RSS from /proc and its V8
- * heap through its own inspector.
+ * `wrangler dev` runs it), metered per isolate through the dev inspector
+ * (test/helpers/inspector.ts); and the Node server (src/node-server.ts in a child process),
+ * metered per process: its RSS from /proc and its V8 heap through its own inspector.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
-import { connectInspector, type Inspector, sampleMemory, startMeteredWorker } from "../../test/helpers/inspector.js";
+import { connectInspector, type HeapUsage, type Inspector, sampleMemory, startMeteredWorker } from "../../test/helpers/inspector.js";
 import { type Limits, limitsFromVars } from "../http/limits.js";
 import type { TargetName } from "./stress-options.js";
 
@@ -38,26 +38,30 @@ export interface Target {
 /** The Worker's [vars] (or the Node server's environment) that a stress run overrides. */
 export type Vars = Readonly<Record<string, string>>;
 
-/** The Worker from wrangler.toml in workerd, `vars` over its [vars], with its isolate metered. */
+/**
+ * The Worker from wrangler.toml in workerd, `vars` over its [vars], with its isolate metered:
+ * the V8 heap and ArrayBuffers from `Runtime.getHeapUsage`, sampled during a load, plus the wasm
+ * linear memory, which that call leaves out and which, never shrinking, is read after the load.
+ */
 export async function startWorkerd(vars: Vars): Promise<Target> {
   const worker = await startMeteredWorker({ ...vars });
   const { inspector } = worker;
-  const figures = (u: { isolate: number; totalSize: number; backingStorageSize: number }) => [u.isolate, u.totalSize, u.backingStorageSize];
   const configured = unstable_readConfig({ config: "wrangler.toml" }).vars as Record<string, unknown>;
+  const figures = (u: HeapUsage, wasm: number) => [u.isolate + wasm, u.totalSize, u.backingStorageSize, wasm];
   return {
     name: "workerd",
     url: worker.url,
     limits: limitsFromVars({ ...configured, ...vars }),
     meter: {
       scope: "isolate",
-      columns: ["V8 heap + backing stores", "V8 heap", "backing stores"],
+      columns: ["V8 heap + ArrayBuffers + wasm memory", "V8 heap", "ArrayBuffers", "wasm memory"],
       async settled() {
         await inspector.collectGarbage();
-        return figures(await inspector.heapUsage());
+        return figures(await inspector.heapUsage(), await inspector.wasmMemory());
       },
       async peakWhile(load) {
-        const { result, peak } = await sampleMemory(inspector, load);
-        return { result, peak: figures(peak) };
+        const { result, peak, wasm } = await sampleMemory(inspector, load);
+        return { result, peak: figures(peak, wasm) };
       },
     },
     dispose: () => worker.dispose(),
@@ -98,7 +102,7 @@ function rssOf(pid: number): { rss: number; peak: number } {
 function processMeter(pid: number, inspector: Inspector): Meter {
   return {
     scope: "process",
-    columns: ["RSS", "V8 heap + backing stores"],
+    columns: ["RSS", "V8 heap + ArrayBuffers"],
     async settled() {
       await inspector.collectGarbage();
       return [rssOf(pid).rss, (await inspector.heapUsage()).isolate];
