@@ -14,7 +14,7 @@ export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
     });
     return out;
   };
-  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: {} });
+  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
   const lm: CausalLM = {
     spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 256, eosTokenIds: [] },
     async prefill(ids, rows) {

@@ -15,7 +15,7 @@ function fakeLm(vocab: number): CausalLM {
     });
     return out;
   };
-  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: {} });
+  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
   return {
     spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 4096, eosTokenIds: [] },
     async prefill(ids, rows) {

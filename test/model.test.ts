@@ -1,6 +1,10 @@
 import { readFile } from "node:fs/promises";
+import * as ortWeb from "onnxruntime-web/wasm";
 import { describe, expect, test } from "vitest";
+import { readModelDir } from "../src/model/backend-node.js";
 import { parseModelConfig } from "../src/model/config.js";
+import { loadModel } from "../src/model/model.js";
+import type { OrtModule } from "../src/model/ort.js";
 import { createTextStream } from "../src/model/tokenizer.js";
 import { DEFAULT_MODEL_DIR, nodeModel, webModel } from "./helpers/model.js";
 
@@ -70,6 +74,30 @@ describe("default model", () => {
     expect(maxAbsDiff(a2.logits, b2.logits)).toBeLessThan(1e-3);
     // different tokens per row give different rows
     expect(maxAbsDiff(a2.logits.subarray(0, 4096), a2.logits.subarray(4096))).toBeGreaterThan(1e-2);
+  });
+
+  test("a step in runs of one row gives the batched run's logits bitwise and drops each run's old cache", async () => {
+    // webModel() runs one row per session run (WEB_ROWS_PER_RUN); a second session on the same wasm runs all rows at once.
+    const w = await webModel();
+    const batched = await loadModel(ortWeb as unknown as OrtModule, await readModelDir(DEFAULT_MODEL_DIR), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    const ids = w.tokenizer.encode("And the LORD spake unto Moses");
+    let a = await w.lm.prefill(ids, 3);
+    let b = await batched.lm.prefill(ids, 3);
+    expect(a.cache.past).toHaveLength(3);
+    expect(b.cache.past).toHaveLength(1);
+    for (const tokens of [
+      [5, 9, 11],
+      [7, 7, 300],
+    ]) {
+      const old = a.cache.past;
+      a = await w.lm.step(new Int32Array(tokens), a.cache);
+      b = await batched.lm.step(new Int32Array(tokens), b.cache);
+      expect(maxAbsDiff(a.logits, b.logits)).toBe(0);
+      // a disposed tensor no longer holds its data, so nothing keeps the old cache alive
+      for (const run of old) expect(() => Object.values(run)[0]!.data).toThrow();
+    }
+    expect(a.cache).toMatchObject({ rows: 3, length: ids.length + 2 });
+    expect(a.cache.past[2]!["past_key_values.0.key"]!.dims).toEqual([1, 4, ids.length + 2, 64]);
   });
 
   test("incremental decoding with the KV cache equals a full forward", async () => {

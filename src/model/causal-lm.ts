@@ -6,6 +6,11 @@
  * outputs `logits` and `present.{i}.key/value`. A prompt is run once at batch 1 and its cache
  * tiled to B rows (B continuations of one prompt share the prefix), then every step feeds one
  * token per row.
+ *
+ * The cache is held in runs of at most `rowsPerRun` rows, and a step runs the session once per
+ * run. A runtime that copies its inputs and outputs (onnxruntime-web copies every tensor into and
+ * out of its wasm memory) then holds a run's cache twice more, not the whole batch's: on Workers,
+ * where the isolate has 128 MB, that is the difference between n = 8 fitting or not.
  */
 import type { ModelSpec } from "./config.js";
 import type { OrtModule, OrtSession, OrtTensor } from "./ort.js";
@@ -14,7 +19,8 @@ import type { OrtModule, OrtSession, OrtTensor } from "./ort.js";
 export interface KvCache {
   readonly rows: number;
   readonly length: number;
-  readonly past: Readonly<Record<string, OrtTensor>>;
+  /** past_key_values by run of rows, in row order: each run's tensors hold that run's rows. */
+  readonly past: readonly Readonly<Record<string, OrtTensor>>[];
 }
 
 export interface Logits {
@@ -31,10 +37,17 @@ export interface CausalLM {
   step(tokens: Int32Array, cache: KvCache): Promise<Logits>;
 }
 
+export interface CausalLMOptions {
+  /** Most rows one session run feeds; more rows step in runs of this many (default: all at once). */
+  readonly rowsPerRun?: number;
+}
+
 const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|past_key_values\.\d+\.(key|value))$/;
 
 /** Wrap a created session. Throws when the graph needs an input this engine does not feed. */
-export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelSpec): CausalLM {
+export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelSpec, options: CausalLMOptions = {}): CausalLM {
+  const rowsPerRun = options.rowsPerRun ?? Number.POSITIVE_INFINITY;
+  if (!(rowsPerRun >= 1)) throw new RangeError(`rowsPerRun must be at least 1, got ${rowsPerRun}`);
   const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.test(n));
   if (unknown.length > 0) throw new Error(`model input ${unknown.join(", ")} is not supported`);
   for (const n of ["input_ids", "attention_mask", "past_key_values.0.key"]) {
@@ -86,6 +99,13 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
     return new ort.Tensor("float32", out, [rows, ...t.dims.slice(1)]);
   }
 
+  /** Rows in each run of a `rows`-row cache. */
+  function runSizes(rows: number): number[] {
+    const sizes: number[] = [];
+    for (let left = rows; left > 0; left -= Math.min(left, rowsPerRun)) sizes.push(Math.min(left, rowsPerRun));
+    return sizes;
+  }
+
   return {
     spec,
     async prefill(promptIds, rows) {
@@ -96,15 +116,26 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
       const last = logits.subarray((n - 1) * V, n * V);
       const tiled = new Float32Array(rows * V);
       for (let r = 0; r < rows; r++) tiled.set(last, r * V);
-      const past: Record<string, OrtTensor> = {};
-      for (const [name] of pastNames) past[name] = rows === 1 ? present[name]! : tile(present[name]!, rows);
+      const sizes = runSizes(rows);
+      // One run of one row keeps the prompt's cache; otherwise each run gets its own copy, which it disposes when it steps.
+      const past = sizes.length === 1 && rows === 1 ? [present] : sizes.map((size) => Object.fromEntries(pastNames.map(([name]) => [name, tile(present[name]!, size)])));
       return { logits: tiled, cache: { rows, length: n, past } };
     },
     async step(tokens, cache) {
       if (tokens.length !== cache.rows) throw new RangeError(`expected ${cache.rows} tokens, got ${tokens.length}`);
-      const { logits, present } = await run(int64(tokens, [cache.rows, 1]), cache.rows, cache.past, cache.length, 1);
-      for (const t of Object.values(cache.past)) t.dispose?.();
-      return { logits, cache: { rows: cache.rows, length: cache.length + 1, past: present } };
+      const logits = new Float32Array(cache.rows * V);
+      const past: Readonly<Record<string, OrtTensor>>[] = [];
+      let row = 0;
+      for (const runPast of cache.past) {
+        const size = runPast[pastNames[0]![0]]!.dims[0]!;
+        const out = await run(int64(tokens.subarray(row, row + size), [size, 1]), size, runPast, cache.length, 1);
+        // The run's old cache goes as soon as its successor exists, before the next run copies its own.
+        for (const t of Object.values(runPast)) t.dispose?.();
+        logits.set(out.logits, row * V);
+        past.push(out.present);
+        row += size;
+      }
+      return { logits, cache: { rows: cache.rows, length: cache.length + 1, past } };
     },
   };
 }

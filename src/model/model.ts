@@ -2,7 +2,7 @@
  * Model — everything loaded once per process or isolate and shared, immutable, by requests:
  * the ONNX session wrapped as a CausalLM, the tokenizer, the parsed config and a content id.
  */
-import { type CausalLM, createCausalLM } from "./causal-lm.js";
+import { type CausalLM, type CausalLMOptions, createCausalLM } from "./causal-lm.js";
 import { type ModelSpec, parseModelConfig } from "./config.js";
 import type { OrtModule } from "./ort.js";
 import { createTokenizer, type TextTokenizer } from "./tokenizer.js";
@@ -33,9 +33,9 @@ export async function modelIdOf(onnx: Uint8Array): Promise<string> {
   return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function loadModel(ort: OrtModule, files: ModelFiles, sessionOptions: Record<string, unknown> = {}): Promise<Model> {
+export async function loadModel(ort: OrtModule, files: ModelFiles, sessionOptions: Record<string, unknown> = {}, lmOptions: CausalLMOptions = {}): Promise<Model> {
   const spec = parseModelConfig(files.config);
   const tokenizer = createTokenizer(files.tokenizer, files.tokenizerConfig);
   const [id, session] = await Promise.all([modelIdOf(files.onnx), ort.InferenceSession.create(files.onnx, sessionOptions)]);
-  return { name: files.name, id, spec, lm: createCausalLM(ort, session, spec), tokenizer };
+  return { name: files.name, id, spec, lm: createCausalLM(ort, session, spec, lmOptions), tokenizer };
 }
