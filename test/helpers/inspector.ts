@@ -15,6 +15,11 @@
  * every ~100 ms while a load runs and reports the peak, plus the wasm memory after it.
  */
 
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { WebSocket } from "undici";
 import { unstable_startWorker } from "wrangler";
 
@@ -46,8 +51,8 @@ export interface Inspector {
   close(): void;
 }
 
-/** How long a DevTools call may go unanswered before it fails, ms. */
-const CALL_TIMEOUT_MS = 30_000;
+/** How long a DevTools call may go unanswered before it fails, ms: workerd answers only between the isolate's tasks, and a busy decode loop can keep it waiting for tens of seconds on a loaded machine. */
+const CALL_TIMEOUT_MS = 180_000;
 
 interface CdpMessage {
   id?: number;
@@ -186,12 +191,26 @@ export interface MeteredWorker {
 /**
  * Start the Worker from wrangler.toml in workerd with its inspector on a free port and connect
  * to the Worker's isolate. `vars` override [vars] (strings, as wrangler.toml has them).
+ *
+ * Its assets are built here, once, into a directory of its own, and wrangler runs no [build]
+ * step: with one, wrangler watches `watch_dir` (src/ …) whatever `watch` says, and rebuilds and
+ * reloads the Worker on any edit there or on any other process's rebuild of `.assets/` — which
+ * mid-measurement swaps the isolate under the inspector.
  */
 export async function startMeteredWorker(vars: Record<string, string> = {}): Promise<MeteredWorker> {
   // Miniflare would otherwise fetch Request.cf metadata from the network at start.
   process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
+  const assets = await mkdtemp(join(tmpdir(), "isentropic-assets-"));
+  const removeAssets = () => rm(assets, { recursive: true, force: true, maxRetries: 5 });
+  await promisify(execFile)(process.execPath, ["scripts/build-assets.mjs", "--out", assets]).catch(async (err: unknown) => {
+    await removeAssets();
+    throw err;
+  });
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
+    assets,
+    // An empty command (not an absent one, which falls back to wrangler.toml's) turns the [build] step off.
+    build: { custom: { command: "" } },
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
     sendMetrics: false,
     dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: { hostname: "127.0.0.1", port: 0 }, watch: false, persist: false, logLevel: "warn" },
@@ -210,10 +229,12 @@ export async function startMeteredWorker(vars: Record<string, string> = {}): Pro
       async dispose() {
         inspector.close();
         await worker.dispose();
+        await removeAssets();
       },
     };
   } catch (err) {
     await worker.dispose();
+    await removeAssets();
     throw err;
   }
 }
