@@ -1,5 +1,5 @@
 /**
- * Two test projects. `unit`: pure code (sampling, control, fitting and report math, CLI parsing),
+ * Two test projects. `unit`: pure code (sampling, control, fitting and report math, CLI parsing, the memory model),
  * picked by file-name prefix, seconds in all (`npm run test:unit`). `integration`: every other
  * test file, the ones that load the model or start a server, workerd or Chromium.
  *
@@ -12,7 +12,7 @@ import { readdirSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 /** Areas whose tests are pure: test/<area>-*.test.ts. */
-const UNIT_AREAS = ["sampling", "control", "fit", "bench", "eval", "cli"];
+const UNIT_AREAS = ["sampling", "control", "fit", "bench", "eval", "cli", "memory"];
 /** Files in those areas that read the shipped model or spawn processes. */
 const UNIT_EXCEPTIONS = ["fit-shipped.test.ts", "cli-entries.test.ts"];
 /** Packages that load a model or start a runtime or server. */

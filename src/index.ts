@@ -28,6 +28,7 @@ export interface Env {
   readonly MAX_CONCURRENT?: string;
   readonly MAX_BODY_BYTES?: string;
   readonly STREAM_IDLE_MS?: string;
+  readonly MEMORY_BUDGET_MB?: string;
   /** Secret; when set, /v1 requires `Authorization: Bearer <API_KEY>`. */
   readonly API_KEY?: string;
 }

@@ -146,7 +146,8 @@ describe("model loading", () => {
 
 describe("limits from [vars]", () => {
   test("unset or empty variables keep the documented defaults", () => {
-    expect(limitsFromVars({})).toEqual({ maxTokens: 1000, maxN: 8, maxPromptTokens: 512, maxConcurrent: 4, maxBodyBytes: 65536, streamIdleMs: 5000 });
+    expect(limitsFromVars({})).toEqual({ maxTokens: 1000, maxN: 8, maxPromptTokens: 512, maxConcurrent: 4, maxBodyBytes: 65536, streamIdleMs: 5000, memoryBudgetMb: Infinity });
+    expect(limitsFromVars({ MEMORY_BUDGET_MB: "116" }).memoryBudgetMb).toBe(116);
     expect(limitsFromVars({ MAX_N: "", MAX_TOKENS: "200" })).toMatchObject({ maxN: 8, maxTokens: 200 });
   });
 

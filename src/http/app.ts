@@ -16,7 +16,7 @@ import { models } from "./models.js";
 import { schedules } from "./schedules.js";
 
 export function createApp(deps: AppDeps): Hono {
-  const routeDeps: RouteDeps = { ...deps, gate: createGate(deps.limits.maxConcurrent, deps.limits.streamIdleMs) };
+  const routeDeps: RouteDeps = { ...deps, gate: createGate(deps.limits.maxConcurrent, deps.limits.streamIdleMs, Date.now, deps.limits.memoryBudgetMb * 2 ** 20) };
   const app = new Hono();
   app.onError(onError);
   app.notFound((c) => new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" }).getResponse());

@@ -1,6 +1,9 @@
 /**
- * Concurrency gate — at most `max` generations decode at once in this isolate or process. A
- * request over the limit gets a 429 with `Retry-After` at once rather than waiting: a queued
+ * Concurrency gate — at most `max` generations decode at once in this isolate or process, and
+ * only as many as fit its memory budget: the isolate's baseline, the bytes every admitted
+ * generation holds and the largest transient of one model run stay within `budgetBytes`
+ * (src/model/memory.ts estimates them). A
+ * request over either limit gets a 429 with `Retry-After` at once rather than waiting: a queued
  * generation would hold its client for the length of every generation before it.
  *
  * A slot whose holder makes no progress — no token produced or read — for `idleMs` is taken
@@ -12,6 +15,16 @@ import { ApiError } from "./errors.js";
 
 /** What a 429 asks the client to wait, seconds: about the length of a short generation. */
 export const RETRY_AFTER_S = 2;
+
+/** What a generation asks of the isolate's memory, bytes (src/model/memory.ts). */
+export interface MemoryDemand {
+  /** Held for the generation's whole life. */
+  readonly bytes: number;
+  /** Held only while one of its model runs is under way; runs never overlap, so only the largest counts. */
+  readonly transient: number;
+  /** The isolate with the model loaded and no generation running. */
+  readonly baseline: number;
+}
 
 /** A slot held by one generation. */
 export interface Slot {
@@ -28,18 +41,30 @@ export interface Gate {
    * to stop on: it runs on behalf of another request, and workerd refuses one request's touching
    * another's I/O objects (a stream, or a signal tied to one).
    */
-  enter(reclaim: () => void): Slot;
+  enter(reclaim: () => void, demand?: MemoryDemand): Slot;
   /** Generations running now (idle ones taken back first). */
   readonly running: number;
+  /** Estimated bytes of the generations running now: what they hold and the largest transient of a run. */
+  readonly reserved: number;
 }
 
 /**
  * @param max slots (MAX_CONCURRENT)
  * @param idleMs how long a slot may go untouched before it is taken back, ms (STREAM_IDLE_MS)
  * @param now the clock, ms; injected by tests
+ * @param budgetBytes the isolate's memory budget, bytes (MEMORY_BUDGET_MB)
  */
-export function createGate(max: number, idleMs: number, now: () => number = Date.now): Gate {
-  const held = new Set<{ touched: number; reclaim: () => void; slot: Slot }>();
+export function createGate(max: number, idleMs: number, now: () => number = Date.now, budgetBytes = Number.POSITIVE_INFINITY): Gate {
+  const held = new Set<{ touched: number; reclaim: () => void; bytes: number; transient: number; slot: Slot }>();
+  const reserved = (): number => {
+    let bytes = 0;
+    let transient = 0;
+    for (const holder of held) {
+      bytes += holder.bytes;
+      transient = Math.max(transient, holder.transient);
+    }
+    return bytes + transient;
+  };
   const sweep = (): void => {
     const t = now();
     for (const holder of held) {
@@ -52,7 +77,7 @@ export function createGate(max: number, idleMs: number, now: () => number = Date
     }
   };
   return {
-    enter(reclaim) {
+    enter(reclaim, demand) {
       sweep();
       if (held.size >= max) {
         throw new ApiError(429, `too many concurrent generations (at most ${max}, MAX_CONCURRENT); retry shortly`, {
@@ -60,9 +85,27 @@ export function createGate(max: number, idleMs: number, now: () => number = Date
           headers: { "Retry-After": String(RETRY_AFTER_S) },
         });
       }
+      const bytes = demand?.bytes ?? 0;
+      const transient = demand?.transient ?? 0;
+      let others = 0;
+      let largest = transient;
+      for (const holder of held) {
+        others += holder.bytes;
+        largest = Math.max(largest, holder.transient);
+      }
+      if (demand && demand.baseline + others + bytes + largest > budgetBytes) {
+        const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+        throw new ApiError(
+          429,
+          `not enough memory for this generation now: it needs an estimated ${mib(bytes + transient)} MiB and ${mib(reserved())} MiB are held by ${held.size} running, of the ${mib(budgetBytes - demand.baseline)} MiB that MEMORY_BUDGET_MB leaves beside the model; retry shortly`,
+          { code: "memory_budget_exceeded", headers: { "Retry-After": String(RETRY_AFTER_S) } },
+        );
+      }
       const holder = {
         touched: now(),
         reclaim,
+        bytes,
+        transient,
         slot: {
           touch: () => {
             holder.touched = now();
@@ -78,6 +121,10 @@ export function createGate(max: number, idleMs: number, now: () => number = Date
     get running() {
       sweep();
       return held.size;
+    },
+    get reserved() {
+      sweep();
+      return reserved();
     },
   };
 }

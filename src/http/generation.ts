@@ -9,11 +9,12 @@ import type { Catalog } from "../control/catalog.js";
 import type { FallbackEvent, FinishReason, GenerateEvent, TokenEvent } from "../decode/generate.js";
 import { generate } from "../decode/generate.js";
 import { type ControlPlan, type EntropyParams, planControl } from "../decode/plan.js";
+import { baselineBytes, requestMemory } from "../model/memory.js";
 import type { Model } from "../model/model.js";
 import { createFilters } from "../sampling/filters.js";
 import { createLogitProcessors } from "../sampling/logit-processors.js";
 import { createRng } from "../sampling/rng.js";
-import type { Gate } from "./concurrency.js";
+import type { Gate, MemoryDemand } from "./concurrency.js";
 import { ApiError, badRequest } from "./errors.js";
 import type { Limits } from "./limits.js";
 import type { CompletionRequest } from "./schemas.js";
@@ -86,6 +87,26 @@ function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
 }
 
 /**
+ * What a generation of `rows` × `maxTokens` asks of the isolate's memory. Throws a 400 naming `n`
+ * (or, for one row, the max_tokens field) when it could never fit the budget, even alone.
+ */
+function memoryDemand(ctx: GenerationContext, rows: number, positions: number, maxTokens: number, maxTokensParam: string): MemoryDemand {
+  const { model, limits } = ctx;
+  const need = requestMemory(model.spec, { rows, positions, ...(model.lm.rowsPerRun ? { rowsPerRun: model.lm.rowsPerRun } : {}) });
+  const demand = { bytes: need.held, transient: need.transient, baseline: baselineBytes(model.onnxBytes ?? 0) };
+  const budget = limits.memoryBudgetMb * 2 ** 20;
+  if (demand.baseline + demand.bytes + demand.transient > budget) {
+    const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+    const param = rows > 1 ? "n" : maxTokensParam;
+    throw badRequest(
+      param,
+      `n = ${rows} with ${maxTokensParam} = ${maxTokens} needs an estimated ${mib(demand.bytes + demand.transient)} MiB for its KV cache and decoding, over the ${mib(budget - demand.baseline)} MiB that MEMORY_BUDGET_MB (${limits.memoryBudgetMb}) leaves beside the model; lower n or ${maxTokensParam}`,
+    );
+  }
+  return demand;
+}
+
+/**
  * Start a generation. Throws ApiError (400, 429) or OptionError before any decoding starts, so a
  * streaming request fails with a status rather than mid-stream.
  * @param maxTokensParam the field max_tokens came from, for errors
@@ -107,6 +128,7 @@ export function startGeneration(
     throw badRequest(options.maxTokensParam, `'${prompt.param}' (${prompt.ids.length} tokens) + '${options.maxTokensParam}' (${maxTokens}) exceeds the model's ${positions} positions`);
   }
   const rows = body.n ?? 1;
+  const demand = memoryDemand(ctx, rows, prompt.ids.length + maxTokens, maxTokens, options.maxTokensParam);
   const plan = planControl(entropyParamsOf(body.entropy), {
     temperature: body.temperature ?? 1,
     rows,
@@ -137,7 +159,7 @@ export function startGeneration(
   let reclaimed = false;
   const slot = ctx.gate.enter(() => {
     reclaimed = true;
-  });
+  }, demand);
   const signal = AbortSignal.any([options.signal, abort.signal]);
   const decode = generate(model, {
     promptIds: prompt.ids,

@@ -19,6 +19,12 @@ export interface Limits {
    * slot freed, ms (STREAM_IDLE_MS): the runtime may never report a client that left.
    */
   readonly streamIdleMs: number;
+  /**
+   * What the isolate may hold, MiB (MEMORY_BUDGET_MB): the model's baseline plus the estimated
+   * peaks of the generations running (src/model/memory.ts). None unless set; the Worker sets it
+   * in wrangler.toml, under Workers' 128 MB.
+   */
+  readonly memoryBudgetMb: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -28,6 +34,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxConcurrent: 4,
   maxBodyBytes: 64 * 1024,
   streamIdleMs: 5000,
+  memoryBudgetMb: Number.POSITIVE_INFINITY,
 };
 
 const VARS: Record<keyof Limits, string> = {
@@ -37,6 +44,7 @@ const VARS: Record<keyof Limits, string> = {
   maxConcurrent: "MAX_CONCURRENT",
   maxBodyBytes: "MAX_BODY_BYTES",
   streamIdleMs: "STREAM_IDLE_MS",
+  memoryBudgetMb: "MEMORY_BUDGET_MB",
 };
 
 /**

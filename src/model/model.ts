@@ -23,6 +23,8 @@ export interface Model {
   /** Content hash of the ONNX file: schedules and calibrations are keyed by it. */
   readonly id: string;
   readonly spec: ModelSpec;
+  /** Size of the ONNX file the session was created from, bytes: the memory model scales the runtime's by it (absent in test fakes). */
+  readonly onnxBytes?: number;
   readonly lm: CausalLM;
   readonly tokenizer: TextTokenizer;
 }
@@ -37,5 +39,5 @@ export async function loadModel(ort: OrtModule, files: ModelFiles, sessionOption
   const spec = parseModelConfig(files.config);
   const tokenizer = createTokenizer(files.tokenizer, files.tokenizerConfig);
   const [id, session] = await Promise.all([modelIdOf(files.onnx), ort.InferenceSession.create(files.onnx, sessionOptions)]);
-  return { name: files.name, id, spec, lm: createCausalLM(ort, session, spec, lmOptions), tokenizer };
+  return { name: files.name, id, spec, onnxBytes: files.onnx.byteLength, lm: createCausalLM(ort, session, spec, lmOptions), tokenizer };
 }
