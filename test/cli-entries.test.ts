@@ -19,15 +19,16 @@ function runEntry(cli: string, args: string[]): Promise<{ code: number | null; s
 }
 
 describe("the entries, spawned", () => {
-  const CLIS = ["generate", "fit", "eval", "bench"];
+  const CLIS = ["generate", "fit", "eval", "bench", "stress"];
 
-  // All eight processes at once: each is mostly tsx starting up.
+  // All ten processes at once: each is mostly tsx starting up.
   it("print usage for --help and exit 0; answer a bad flag with one line on stderr and exit 2", async () => {
     const [helps, bogus] = await Promise.all([Promise.all(CLIS.map((cli) => runEntry(cli, ["--help"]))), Promise.all(CLIS.map((cli) => runEntry(cli, ["--bogus"])))]);
     CLIS.forEach((cli, i) => {
       expect(helps[i]!.code, cli).toBe(0);
       expect(helps[i]!.stdout).toMatch(new RegExp(`^Usage: npm run ${cli} -- \\[options\\]\\n`));
-      expect(helps[i]!.stdout).toContain("--model DIR");
+      expect(helps[i]!.stdout).toContain("-h, --help");
+      if (cli !== "stress") expect(helps[i]!.stdout).toContain("--model DIR");
       expect(helps[i]!.stderr).toBe("");
       expect(bogus[i]!.code, cli).toBe(2);
       expect(bogus[i]!.stderr).toBe(`${cli}: unknown option --bogus (see --help)\n`);
