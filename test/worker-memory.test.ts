@@ -1,0 +1,92 @@
+/**
+ * The Worker's memory in workerd, read through the dev inspector (heap + ArrayBuffers at their
+ * sampled peak, plus wasm memory after the load), under the limits wrangler.toml ships: the
+ * heaviest load the memory budget admits stays within MEMORY_BUDGET_MB, and what it does not
+ * admit is answered in JSON — 429 when it does not fit beside the generations running, 400
+ * naming `n` when it could never fit.
+ */
+
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { unstable_readConfig } from "wrangler";
+import { limitsFromVars } from "../src/http/limits.js";
+import { WEB_ROWS_PER_RUN } from "../src/model/backend-web.js";
+import { parseModelConfig } from "../src/model/config.js";
+import { baselineBytes, requestMemory } from "../src/model/memory.js";
+import { type MeteredWorker, mib, sampleMemory, startMeteredWorker } from "./helpers/inspector.js";
+import { DEFAULT_MODEL_DIR } from "./helpers/model.js";
+
+const limits = limitsFromVars(unstable_readConfig({ config: "wrangler.toml" }).vars as Record<string, unknown>);
+const budget = limits.memoryBudgetMb * 2 ** 20;
+const spec = parseModelConfig(JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/config.json`, "utf8")));
+const baseline = baselineBytes((await readFile(`${DEFAULT_MODEL_DIR}/onnx/model.onnx`)).byteLength);
+const prompt = "And it came to pass";
+const PROMPT_TOKENS = 5;
+/** The estimate for one generation of n rows × MAX_TOKENS, all it holds and its run's transient. */
+const estimate = (n: number) => {
+  const m = requestMemory(spec, { rows: n, positions: PROMPT_TOKENS + limits.maxTokens, rowsPerRun: WEB_ROWS_PER_RUN });
+  return m.held + m.transient;
+};
+
+let worker: MeteredWorker;
+/** Contexts the inspector had seen once the model was loaded: more mean wrangler reloaded the Worker (an edit under src/) and the readings are another isolate's. */
+let contexts = 0;
+const completion = async (n: number) => {
+  const res = await worker.fetch("/v1/completions", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "kjv-gpt2-4m", prompt, n, max_tokens: limits.maxTokens, ignore_eos: true, seed: n, entropy: { mode: "fixed" } }),
+  });
+  return { status: res.status, retryAfter: res.headers.get("Retry-After"), body: (await res.json()) as { usage?: { prompt_tokens: number }; error?: { param: string | null; code: string | null } } };
+};
+
+beforeAll(async () => {
+  worker = await startMeteredWorker();
+  const warm = await completion(1).catch(() => undefined);
+  expect(warm?.body.usage?.prompt_tokens).toBe(PROMPT_TOKENS);
+  contexts = worker.inspector.contextsCreated();
+}, 600_000);
+afterAll(() => worker?.dispose());
+
+describe("the Worker's memory in workerd", () => {
+  test("idle with the model loaded, the isolate is within the baseline the budget assumes", async () => {
+    await worker.inspector.collectGarbage();
+    const idle = (await worker.inspector.heapUsage()).isolate + (await worker.inspector.wasmMemory());
+    console.log(`idle: ${mib(idle)} MiB (baseline assumed ${mib(baseline)} MiB)`);
+    expect(worker.inspector.contextsCreated(), "the Worker was reloaded").toBe(contexts);
+    expect(idle).toBeLessThanOrEqual(baseline);
+  });
+
+  test("n = MAX_N × MAX_TOKENS could never fit the budget: a 400 naming n, not a dead isolate", async () => {
+    expect(baseline + estimate(limits.maxN)).toBeGreaterThan(budget);
+    const res = await completion(limits.maxN);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: "n" });
+  });
+
+  // The heaviest shapes the budget admits: the widest n at MAX_TOKENS, and MAX_CONCURRENT single rows.
+  const widest = Array.from({ length: limits.maxN }, (_, i) => limits.maxN - i).find((n) => baseline + estimate(n) <= budget)!;
+  test.each([
+    [`MAX_CONCURRENT × n = ${widest}`, widest],
+    ["MAX_CONCURRENT × n = 1", 1],
+  ])(
+    "%s × MAX_TOKENS at once: what the budget admits peaks within it and the rest is 429 JSON",
+    async (_, n) => {
+      const { result, isolatePeak, peak, wasm } = await sampleMemory(worker.inspector, () => Promise.all(Array.from({ length: limits.maxConcurrent }, () => completion(n))));
+      const admitted = result.filter((r) => r.status === 200).length;
+      console.log(
+        `${limits.maxConcurrent} × n = ${n} × ${limits.maxTokens}: ${admitted} admitted, peak ${mib(isolatePeak)} MiB (heap ${mib(peak.totalSize)}, ArrayBuffers ${mib(peak.backingStorageSize)}, wasm ${mib(wasm)}), estimated ${mib(baseline + admitted * estimate(n))}`,
+      );
+      expect(admitted).toBeGreaterThanOrEqual(1);
+      for (const r of result.filter((r) => r.status !== 200)) {
+        expect(r.status).toBe(429);
+        expect(r.retryAfter).not.toBeNull();
+        expect(r.body.error?.code).toBe("memory_budget_exceeded");
+      }
+      expect(isolatePeak).toBeLessThanOrEqual(budget);
+      // and the estimate the gate admitted them on bounds what they used
+      expect(isolatePeak).toBeLessThanOrEqual(baseline + admitted * estimate(n));
+    },
+    600_000,
+  );
+});
