@@ -1,13 +1,13 @@
 /**
  * The memory budget over HTTP (the app on onnxruntime-node, with MEMORY_BUDGET_MB set small so
- * that the shipped model's baseline of about 81 MiB leaves room for one 400-token row).
+ * that the shipped model's baseline of about 70 MiB leaves room for one 400-token row).
  */
 import { describe, expect, test } from "vitest";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
 
 const model = await nodeModel();
 const body = { model: model.name, prompt: "And God said", max_tokens: 400, seed: 3 };
-const limits = { memoryBudgetMb: 90 };
+const limits = { memoryBudgetMb: 78 };
 
 describe("the memory budget", () => {
   test("a request that could never fit is a 400 naming n, or max_tokens for one row", async () => {
@@ -16,7 +16,7 @@ describe("the memory budget", () => {
     expect(wide.status).toBe(400);
     const err = await errorOf(wide);
     expect(err).toMatchObject({ type: "invalid_request_error", param: "n" });
-    expect(err.message).toMatch(/n = 2 with max_tokens = 400 needs an estimated [\d.]+ MiB.*MEMORY_BUDGET_MB \(90\)/);
+    expect(err.message).toMatch(/n = 2 with max_tokens = 400 needs an estimated [\d.]+ MiB.*MEMORY_BUDGET_MB \(78\)/);
     const long = await post(app, "/v1/completions", { ...body, max_tokens: 1000 });
     expect(long.status).toBe(400);
     expect(await errorOf(long)).toMatchObject({ param: "max_tokens" });

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import * as ortWeb from "onnxruntime-web/wasm";
 import { describe, expect, test } from "vitest";
 import { readModelDir } from "../src/model/backend-node.js";
+import { webSessionOptions } from "../src/model/backend-web.js";
 import { parseModelConfig } from "../src/model/config.js";
 import { loadModel } from "../src/model/model.js";
 import type { OrtModule } from "../src/model/ort.js";
@@ -76,10 +77,10 @@ describe("default model", () => {
     expect(maxAbsDiff(a2.logits.subarray(0, 4096), a2.logits.subarray(4096))).toBeGreaterThan(1e-2);
   });
 
-  test("a step in runs of one row gives the batched run's logits bitwise and drops each run's old cache", async () => {
+  test("a step in runs of one row gives the batched run's logits and drops each run's old cache", async () => {
     // webModel() runs one row per session run (WEB_ROWS_PER_RUN); a second session on the same wasm runs all rows at once.
     const w = await webModel();
-    const batched = await loadModel(ortWeb as unknown as OrtModule, await readModelDir(DEFAULT_MODEL_DIR), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    const batched = await loadModel(ortWeb as unknown as OrtModule, await readModelDir(DEFAULT_MODEL_DIR), webSessionOptions());
     const ids = w.tokenizer.encode("And the LORD spake unto Moses");
     let a = await w.lm.prefill(ids, 3);
     let b = await batched.lm.prefill(ids, 3);
@@ -92,7 +93,8 @@ describe("default model", () => {
       const old = a.cache.past;
       a = await w.lm.step(new Int32Array(tokens), a.cache);
       b = await batched.lm.step(new Int32Array(tokens), b.cache);
-      expect(maxAbsDiff(a.logits, b.logits)).toBe(0);
+      // one row's matrix products take another kernel path than eight rows' (bitwise equal only with prepacked weights)
+      expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-4);
       // a disposed tensor no longer holds its data, so nothing keeps the old cache alive
       for (const run of old) expect(() => Object.values(run)[0]!.data).toThrow();
     }

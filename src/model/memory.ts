@@ -19,9 +19,9 @@
  * overlap (wasm runs one at a time), so the gate counts the largest transient once.
  *
  * Measured in workerd through the inspector (test/worker-memory.test.ts): idle with the model
- * loaded, 5.4 MiB of heap + 75.1 MiB of wasm memory; four n = 1 × 1000-token generations at once
- * peaked at 12.9 MiB heap + 33.3 MiB ArrayBuffers + 75.1 MiB wasm = 121.4 MiB, where this model
- * says 128.5.
+ * loaded, 5.2 MiB of heap + 62.6 MiB of wasm memory; four n = 1 × 1000-token generations at once
+ * peaked at 12.9 MiB heap + 33.9 MiB ArrayBuffers + 62.6 MiB wasm = 109.4 MiB, where this model
+ * says 116.9; n = 8 × 1000 at 152.9 MiB, where it says 156.5.
  */
 import type { ModelSpec } from "./config.js";
 
@@ -35,10 +35,10 @@ export const HEAP_PER_TOKEN = 2048;
 /** Wasm memory the model's load leaves free for a run's copies: a 1005-position row's (15.7 MiB) fit, two rows' (31 MiB) grew it. */
 export const WASM_FREE_BYTES = 15.7 * MiB;
 
-/** The runtime with no model: V8 heap and the wasm runtime's own memory (measured with the default model: 5.4 + 16 MiB). */
-const RUNTIME_BYTES = 22 * MiB;
-/** Wasm memory per byte of ONNX once the session is created: weights, prepacked weights and the load's free space (59 MiB for 21.2). */
-const WASM_PER_ONNX_BYTE = 2.8;
+/** The runtime with no model: V8 heap and the wasm runtime's own memory (measured with the default model: 5.2–5.7 + 16 MiB). */
+const RUNTIME_BYTES = 23 * MiB;
+/** Wasm memory per byte of ONNX once the session is created: weights and the load's free space (46.6 MiB for 21.2, without prepacking). */
+const WASM_PER_ONNX_BYTE = 2.2;
 
 /** Bytes of K and V for one row at one position, fp32. */
 export function kvBytesPerPosition(spec: ModelSpec): number {
