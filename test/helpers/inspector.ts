@@ -195,7 +195,9 @@ export interface MeteredWorker {
  * Its assets are built here, once, into a directory of its own, and wrangler runs no [build]
  * step: with one, wrangler watches `watch_dir` (src/ …) whatever `watch` says, and rebuilds and
  * reloads the Worker on any edit there or on any other process's rebuild of `.assets/` — which
- * mid-measurement swaps the isolate under the inspector.
+ * mid-measurement swaps the isolate under the inspector. An edit to a file the Worker imports
+ * still reloads it (seen with wrangler 4.86, `watch: false` notwithstanding): compare
+ * `inspector.contextsCreated()` before and after, as `sampleMemory` does.
  */
 export async function startMeteredWorker(vars: Record<string, string> = {}): Promise<MeteredWorker> {
   // Miniflare would otherwise fetch Request.cf metadata from the network at start.
