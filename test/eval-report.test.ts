@@ -102,7 +102,9 @@ describe("evaluation report", () => {
     // Every mode the issue asks for was measured at three targets or more.
     expect(committed.targets.length).toBeGreaterThanOrEqual(3);
     for (const { arms } of committed.targets) {
-      expect(arms.map((a) => a.mode).sort()).toEqual(["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule"]);
+      expect(arms.map((a) => a.mode).sort()).toEqual(["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"]);
+      // judged per prompt, not only pooled
+      for (const arm of arms) expect(arm.perPrompt, arm.label).toBeDefined();
     }
     expect(committed.plan.tokens).toBe(1000);
     expect(committed.plan.measuredRows).toBe(30);
