@@ -90,7 +90,9 @@ async function describeServer() {
     const range = fitted.target_range;
     // One meaning of target in every mode (README, Modes): the marginal over 30 continuations of the prompt.
     const parts = [`Target: the marginal entropy over 30 continuations of this prompt, 0 to ln V = ${maxEntropy.toFixed(3)} nats.`];
-    parts.push("The charts show what one request can measure: each sample's own entropy, and with n > 1 the marginal over its n samples; both read below the target by the gaps fitted per target (GET /v1/schedules), more for fewer samples.");
+    parts.push(
+      "The charts show what one request can measure: each sample's own entropy, and with n > 1 the marginal over its n samples; both read below the target by the gaps fitted per target (GET /v1/schedules), more for fewer samples.",
+    );
     parts.push(range ? `schedule mode: fitted targets ${range[0]} to ${range[1]} nats.` : "schedule mode: no fitted schedules for this model.");
     parts.push(fitted.calibration ? `proxy mode: calibrated (${fitted.calibration.statistic}).` : "proxy mode: no calibration, runs the fitted schedule (the run says so).");
     hint.textContent = parts.join(" ");
