@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createFixedController } from "../src/control/fixed.js";
 import { createMarginalController } from "../src/control/marginal.js";
-import { drive, meanOver } from "./plant.js";
+import { entropyOf } from "../src/sampling/entropy.js";
+import { createRng } from "../src/sampling/rng.js";
+import { createStep } from "../src/sampling/step.js";
+import { drive, fillGaussian, meanOver } from "./plant.js";
 
 // Four rows with independent logits: their marginal exceeds each row's conditional entropy.
 const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
@@ -24,16 +27,31 @@ describe("marginal controller", () => {
     expect(trace.estimate[10]![2]).toBeCloseTo(trace.marginal[9]!, 5);
   });
 
+  it("solves the first token exactly: the batch's marginal at t = 0 is the target to 1e-3 nats (every row shares the prompt)", () => {
+    // The plant's rows differ at t = 0; a real prompt's do not, so give every row row 0's logits.
+    const c = createMarginalController({ target: 4.5, offset: () => 0 });
+    const logits = fillGaussian(createRng(2), new Float32Array(512)).map((v) => 3 * v);
+    const step = createStep(
+      new Float32Array(4 * 512).map((_, i) => logits[i % 512]!),
+      4,
+      512,
+      0,
+    );
+    c.apply(step);
+    for (let b = 0; b < 4; b++) expect(Math.abs(entropyOf(logits, step.temperature[b]!) - 4.5)).toBeLessThan(1e-3);
+  });
+
   it("holds T during warmup while observing", () => {
     const trace = drive(createMarginalController({ target, warmup: 3 }), plant);
+    const first = trace.temperature[0]![0]!;
     expect(
       trace.temperature
         .slice(0, 4)
         .flat()
-        .every((t) => t === 1),
+        .every((t) => t === first),
     ).toBe(true);
     expect(trace.estimate[3]![0]).toBeCloseTo(trace.marginal[2]!, 5);
-    expect(trace.temperature[4]![0]).not.toBe(1);
+    expect(trace.temperature[4]![0]).not.toBe(first);
   });
 
   it("counts saturation at a clamp and resets it", () => {

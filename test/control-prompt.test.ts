@@ -130,6 +130,11 @@ describe("marginal controller on the 30-row scale", () => {
 });
 
 describe("exact controller on the 30-row scale", () => {
+  it("solves each row's first token exactly for the target (at t = 0 the marginal is the row's entropy)", () => {
+    const trace = drive(createExactController({ target: 4.5, offset: (t) => (t === 0 ? 0 : 1) }), { rows: 3, vocab: 512, steps: 1, seed: 6 });
+    for (const h of trace.entropy[0]!) expect(Math.abs(h - 4.5)).toBeLessThan(1e-3);
+  });
+
   it("aims each row's conditional entropy at target − offset(t): a wrong-signed offset misses by 2·offset", () => {
     const plant = { rows: 3, vocab: 512, steps: 400, seed: 5 };
     const trace = drive(createExactController({ target: 5, offset: () => 0.8 }), plant);

@@ -94,10 +94,17 @@ describe("proxy controller", () => {
   });
 
   it("feedback removes a calibration bias that feed-forward alone keeps", () => {
-    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), plant);
-    const closed = drive(createProxyController({ target, calibration: biased }), plant);
+    // Rows first seen after the prompt (a handover): no first-token solve, so only feedback can correct the table.
+    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), { ...plant, firstPosition: 1 });
+    const closed = drive(createProxyController({ target, calibration: biased }), { ...plant, firstPosition: 1 });
     expect(meanOver(open.entropy, 300)).toBeLessThan(target - 0.3);
     expect(Math.abs(meanOver(closed.entropy, 300) - target)).toBeLessThan(0.05);
+  });
+
+  it("solves the first token exactly and carries that correction: a biased table holds the target from t = 0, even with no feedback", () => {
+    const trace = drive(createProxyController({ target, calibration: biased, gain: 0 }), plant);
+    for (const h of trace.entropy[0]!) expect(Math.abs(h - target)).toBeLessThan(1e-3);
+    expect(Math.abs(meanOver(trace.entropy, 1) - target)).toBeLessThan(0.05);
   });
 
   it("aims conditional entropy at target − offset(t)", () => {

@@ -51,11 +51,13 @@ export interface PlantOptions {
   filters?: Sampler[];
   /** Called after each accept, e.g. to read controller fields. */
   observe?: (step: Step) => void;
+  /** Position of the first step (default 0, the first token after the prompt). */
+  firstPosition?: number;
 }
 
 /** Runs `controller` against the plant and records what every step measured. */
 export function drive(controller: Sampler, options: PlantOptions): Trace {
-  const { rows, vocab, steps, seed, scale = ramp, filters = [], observe } = options;
+  const { rows, vocab, steps, seed, scale = ramp, filters = [], observe, firstPosition = 0 } = options;
   const logitRng = createRng(seed);
   const sampler = createTokenSampler(rows, vocab, createChain([controller, ...filters]), createRng(seed + 1));
   const trace: Trace = { entropy: [], marginal: [], temperature: [], estimate: [], surprise: [] };
@@ -63,7 +65,7 @@ export function drive(controller: Sampler, options: PlantOptions): Trace {
     const logits = fillGaussian(logitRng, new Float32Array(rows * vocab));
     const s = scale(t);
     for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! * s;
-    const step = sampler.next(logits, t);
+    const step = sampler.next(logits, firstPosition + t);
     observe?.(step);
     trace.entropy.push([...step.entropy]);
     trace.marginal.push(marginalEntropy(step.probs, rows, vocab));

@@ -11,8 +11,14 @@
  * continuations, which exceeds it by a gap that grows with position. With `offset` (the gap
  * fitted beside the proxy calibration) rows aim at target − offset(t), so the target means the
  * same as in every other mode; without one, it is each row's conditional entropy.
+ *
+ * A row's first temperature (unless `tInit` is given) is solved exactly from its logits for that
+ * aim (solve-temperature.ts): at t = 0 every row shares the prompt, so the aim is the target itself
+ * and the first token holds it for the caller's own prompt, instead of starting at T = 1 and
+ * spending the first window's tokens on the way there.
  */
-import type { Step } from "../sampling/step.js";
+import { temperatureForEntropy } from "../sampling/solve-temperature.js";
+import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import { type Controller, clampTemperature, createFeedbackCounter, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
 
@@ -29,6 +35,7 @@ export function createExactController(options: ExactControllerOptions): Controll
   const o = resolveControllerOptions(options);
   const offset = options.offset ?? (() => 0);
   const tInit = resolveInitialTemperature(options.tInit, o);
+  const solveFirst = options.tInit === undefined;
   const temperature: number[] = [];
   const counter = createFeedbackCounter(o);
   return {
@@ -39,6 +46,9 @@ export function createExactController(options: ExactControllerOptions): Controll
     apply(step: Step): void {
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
+        if (temperature[b] === undefined && solveFirst) {
+          temperature[b] = temperatureForEntropy(rowOf(step.logits, step, b), o.target - offset(step.position), o.tMin, o.tMax);
+        }
         scaleRowInto(step, b, temperature[b] ?? tInit);
         step.estimate[b] = Number.NaN;
       }

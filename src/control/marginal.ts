@@ -12,9 +12,14 @@
  * mixes fewer continuations and reads lower (H over k rows is at most their conditional entropy
  * + ln k), so the batch aims at target − offset(t): the expected 30-row − n-row gap at this
  * position and target, fitted offline by subsampling the fitter's 30-row rollouts.
+ *
+ * At t = 0 every row conditions on the same prompt, so the batch's marginal is one row's entropy
+ * and, unless `tInit` is given, the first temperature is solved exactly for target − offset(0)
+ * from the first row's logits (solve-temperature.ts) instead of starting at T = 1.
  */
 import { marginalEntropy } from "../sampling/marginal.js";
-import type { Step } from "../sampling/step.js";
+import { temperatureForEntropy } from "../sampling/solve-temperature.js";
+import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import { type Controller, clampTemperature, createFeedbackCounter, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
 
@@ -32,6 +37,7 @@ export function createMarginalController(options: MarginalControllerOptions): Co
   const offset = options.offset ?? (() => 0);
   const tInit = resolveInitialTemperature(options.tInit, o);
   let temperature = tInit;
+  let solved = options.tInit !== undefined;
   let last = Number.NaN;
   const counter = createFeedbackCounter(o);
   return {
@@ -40,6 +46,11 @@ export function createMarginalController(options: MarginalControllerOptions): Co
       return counter.saturation;
     },
     apply(step: Step): void {
+      if (!solved) {
+        solved = true;
+        const first = step.active.indexOf(1);
+        if (step.position === 0 && first >= 0) temperature = temperatureForEntropy(rowOf(step.logits, step, first), o.target - offset(0), o.tMin, o.tMax);
+      }
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
         scaleRowInto(step, b, temperature);
@@ -57,6 +68,7 @@ export function createMarginalController(options: MarginalControllerOptions): Co
     },
     reset(): void {
       temperature = tInit;
+      solved = options.tInit !== undefined;
       last = Number.NaN;
       counter.reset();
     },

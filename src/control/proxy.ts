@@ -14,12 +14,19 @@
  * mean conditional (concavity), and the gap grows with position as rows diverge; at t = 0 the
  * two are equal because every row conditions on the same prompt. So rows aim at
  * target − offset(t), with the offset fitted beside the calibration (0 by default).
+ *
+ * First token: the table is an average over prompts, and one prompt's first distribution can sit
+ * far from it. At t = 0 the marginal is one row's entropy, so T_b(0) is solved exactly from the
+ * prompt's logits (solve-temperature.ts; V exponentials × 40, once), and c_b starts at
+ * log(T_b(0) / T_ff(0)) — this prompt's own offset from the table, as the prompt-aware schedule
+ * carries it (prompt-schedule.ts) — instead of 0.
  */
 import { logitStats } from "../sampling/logit-stats.js";
+import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import { type Calibration, predictEntropy, scaledStatistic, solveStatistic, statisticOf, temperatureFor, validateCalibration } from "./calibration.js";
-import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
+import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions, TEMPERATURE_BOUNDS } from "./controller.js";
 
 export interface ProxyControllerOptions extends ControllerOptions {
   calibration: Calibration;
@@ -46,8 +53,11 @@ export function createProxyController(options: ProxyControllerOptions): Controll
       const xStar = solveStatistic(calibration, o.target - offset(step.position));
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
-        const raw = statisticOf(logitStats(rowOf(step.logits, step, b)), calibration.statistic);
+        const z = rowOf(step.logits, step, b);
+        const raw = statisticOf(logitStats(z), calibration.statistic);
         const feedForward = temperatureFor(calibration.statistic, raw, xStar);
+        // Solved over the whole allowed range, not [t_min, t_max]: the correction is the table's error on this prompt, and the clamp below still applies.
+        if (correction[b] === undefined && step.position === 0) correction[b] = Math.log(temperatureForEntropy(z, o.target - offset(0), ...TEMPERATURE_BOUNDS) / feedForward);
         const temperature = clampTemperature(feedForward * Math.exp(correction[b] ?? 0), o);
         scaleRowInto(step, b, temperature);
         step.estimate[b] = predictEntropy(calibration, scaledStatistic(calibration.statistic, raw, temperature));
