@@ -201,47 +201,39 @@ function parseWith<S extends v.GenericSchema>(schema: S, what: string, json: unk
   throw new Error(`${what}: ${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`);
 }
 
+/**
+ * The wire (snake_case) name of each ScheduleFile field whose name differs; every other key is the
+ * same on both sides. One table for both directions, so the reader and the writer cannot disagree.
+ */
+const SCHEDULE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  modelId: "model_id",
+  promptsHash: "prompts_hash",
+  rmse0To300: "rmse_0_300",
+  rmse0To1000: "rmse_0_1000",
+  windowBias: "window_bias",
+  windowSe: "window_se",
+  noiseFloor0To300: "noise_floor_0_300",
+  noiseFloor0To1000: "noise_floor_0_1000",
+};
+const SCHEDULE_FIELD_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SCHEDULE_WIRE_NAMES).map(([field, wire]) => [wire, field]));
+
+/**
+ * `value` with every object key renamed through `names`, recursively, in the same order; absent
+ * (undefined) fields left out. Arrays here hold numbers and pass through; records keyed by data
+ * (window labels such as "0-10") pass through too, as their keys are in no table.
+ */
+function renameKeys(value: unknown, names: Readonly<Record<string, string>>): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([key, v]) => [names[key] ?? key, renameKeys(v, names)]),
+  );
+}
+
 /** A schedule file, validated and mapped to camelCase; throws an Error naming the bad field. */
 export function parseSchedule(json: unknown): ScheduleFile {
-  const f = parseWith(ScheduleJson, "schedule file", json);
-  return {
-    version: f.version,
-    kind: f.kind,
-    modelId: f.model_id,
-    target: f.target,
-    fit: {
-      batch: f.fit.batch,
-      tokens: f.fit.tokens,
-      window: f.fit.window,
-      promptsHash: f.fit.prompts_hash,
-      seed: f.fit.seed,
-      method: f.fit.method,
-      rollouts: f.fit.rollouts,
-      ...(f.fit.iterations !== undefined ? { iterations: f.fit.iterations } : {}),
-      seconds: f.fit.seconds,
-    },
-    positions: f.positions,
-    temperatures: f.temperatures,
-    heldout: {
-      rmse0To300: f.heldout.rmse_0_300,
-      rmse0To1000: f.heldout.rmse_0_1000,
-      windowBias: f.heldout.window_bias,
-      ...(f.heldout.window_se !== undefined ? { windowSe: f.heldout.window_se } : {}),
-      ...(f.heldout.noise_floor_0_300 !== undefined ? { noiseFloor0To300: f.heldout.noise_floor_0_300 } : {}),
-      ...(f.heldout.noise_floor_0_1000 !== undefined ? { noiseFloor0To1000: f.heldout.noise_floor_0_1000 } : {}),
-    },
-    ...(f.baseline
-      ? {
-          baseline: {
-            temperature: f.baseline.temperature,
-            rmse0To300: f.baseline.rmse_0_300,
-            rmse0To1000: f.baseline.rmse_0_1000,
-            windowBias: f.baseline.window_bias,
-            ...(f.baseline.window_se !== undefined ? { windowSe: f.baseline.window_se } : {}),
-          },
-        }
-      : {}),
-  };
+  return renameKeys(parseWith(ScheduleJson, "schedule file", json), SCHEDULE_FIELD_NAMES) as ScheduleFile;
 }
 
 /** A calibration file, validated and mapped to camelCase; throws an Error naming the bad field. */
@@ -269,46 +261,9 @@ function tableOf(t: TargetTable): TargetTable {
 /** Provenance a writer records beside the schema's fields (not validated, not loaded by the Worker). */
 export type Provenance = Readonly<Record<string, unknown>>;
 
-/** The snake_case JSON of a schedule file, keys in the order they are written. */
+/** The snake_case JSON of a schedule file, keys in the order they are written (ScheduleFile's). */
 function scheduleJson(f: ScheduleFile): Record<string, unknown> {
-  return {
-    version: f.version,
-    kind: f.kind,
-    model_id: f.modelId,
-    target: f.target,
-    fit: {
-      batch: f.fit.batch,
-      tokens: f.fit.tokens,
-      window: f.fit.window,
-      prompts_hash: f.fit.promptsHash,
-      seed: f.fit.seed,
-      method: f.fit.method,
-      rollouts: f.fit.rollouts,
-      ...(f.fit.iterations !== undefined ? { iterations: f.fit.iterations } : {}),
-      seconds: f.fit.seconds,
-    },
-    positions: f.positions,
-    temperatures: f.temperatures,
-    heldout: {
-      rmse_0_300: f.heldout.rmse0To300,
-      rmse_0_1000: f.heldout.rmse0To1000,
-      window_bias: f.heldout.windowBias,
-      ...(f.heldout.windowSe !== undefined ? { window_se: f.heldout.windowSe } : {}),
-      ...(f.heldout.noiseFloor0To300 !== undefined ? { noise_floor_0_300: f.heldout.noiseFloor0To300 } : {}),
-      ...(f.heldout.noiseFloor0To1000 !== undefined ? { noise_floor_0_1000: f.heldout.noiseFloor0To1000 } : {}),
-    },
-    ...(f.baseline
-      ? {
-          baseline: {
-            temperature: f.baseline.temperature,
-            rmse_0_300: f.baseline.rmse0To300,
-            rmse_0_1000: f.baseline.rmse0To1000,
-            window_bias: f.baseline.windowBias,
-            ...(f.baseline.windowSe !== undefined ? { window_se: f.baseline.windowSe } : {}),
-          },
-        }
-      : {}),
-  };
+  return renameKeys(f, SCHEDULE_WIRE_NAMES) as Record<string, unknown>;
 }
 
 /** The snake_case JSON of a calibration file, keys in the order they are written. */
