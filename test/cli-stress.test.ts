@@ -203,6 +203,7 @@ describe("the report", () => {
     expect(failing({ soak: { ...run.soak, failures: 1 } })).toEqual(["10-request soak"]);
     expect(failing({ shapes: [{ ...run.shapes[0]!, statuses: [599] }] })).toEqual(["request shapes"]);
     expect(failing({ shapes: [{ ...run.shapes[0]!, statuses: [429] }] })).toEqual([]);
+    expect(failing({ shapes: [{ ...run.shapes[0]!, statuses: [400] }] })).toEqual([]);
   });
 
   it("states the command, the machine, the checks and the figures, with what memory is measured", () => {
