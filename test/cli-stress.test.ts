@@ -159,9 +159,9 @@ describe("the command line", () => {
     expect(plan(["--shapes", ""]).shapes).toEqual([]);
   });
 
-  it("raises MAX_CONCURRENT to what the plan opens at once and lifts the memory budget", () => {
-    expect(varsOf(plan([]))).toEqual({ MAX_CONCURRENT: "64", STREAM_IDLE_MS: "5000", MEMORY_BUDGET_MB: "1000000" });
-    expect(varsOf(plan(["--streams", "2", "--dropped", "3", "--shapes", "6*1x10", "--idle-ms", "700"]))).toEqual({ MAX_CONCURRENT: "6", STREAM_IDLE_MS: "700", MEMORY_BUDGET_MB: "1000000" });
+  it("raises MAX_CONCURRENT to what the plan opens at once", () => {
+    expect(varsOf(plan([]))).toEqual({ MAX_CONCURRENT: "64", STREAM_IDLE_MS: "5000" });
+    expect(varsOf(plan(["--streams", "2", "--dropped", "3", "--shapes", "6*1x10", "--idle-ms", "700"]))).toEqual({ MAX_CONCURRENT: "6", STREAM_IDLE_MS: "700" });
   });
 
   it("reads request shapes and refuses others", () => {

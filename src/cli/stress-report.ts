@@ -4,7 +4,7 @@
  * Pure.
  */
 import type { StressPlan, TargetName } from "./stress-options.js";
-import { CONNECTION_LOST, type DroppedResult, type MalformedResult, type ShapeResult, type SoakResult, type StreamsResult, shapeText } from "./stress-scenarios.js";
+import { CONNECTION_LOST, DROPPED_TOKENS, type DroppedResult, type MalformedResult, type ShapeResult, type SoakResult, type StreamsResult, shapeText } from "./stress-scenarios.js";
 
 /** What one server did in every scenario, with what its memory figures are. */
 export interface TargetRun {
@@ -162,7 +162,7 @@ export function renderReliabilityDoc(run: StressRun): string {
     "",
     "## Streams dropped by the client",
     "",
-    `${plan.dropped} streams of 1000 tokens, each dropped (the fetch aborted) after its first chunk; then /healthz is polled until no`,
+    `${plan.dropped} streams of ${DROPPED_TOKENS} tokens, each dropped (the fetch aborted) after its first chunk; then /healthz is polled until no`,
     `generation runs, one request is sent, and as many streams as MAX_CONCURRENT are opened at once. \`wrangler dev\` does not`,
     `deliver the disconnect to the Worker: its slots come back after STREAM_IDLE_MS (${plan.idleMs} ms) without progress. The Node server sees it.`,
     "",

@@ -127,6 +127,13 @@ export interface DroppedResult {
 }
 
 /**
+ * Tokens of each stream to drop: long enough that none ends on its own before STREAM_IDLE_MS with
+ * 20 decoding at once, short enough that 20 fit the shipped memory budget together (each holds
+ * its KV cache for every position it may reach).
+ */
+export const DROPPED_TOKENS = 100;
+
+/**
  * Open `count` long streams, read each one's first chunk and drop it (abort the fetch); then
  * poll until every slot is free (at most `limitMs`), send one request, and open `maxConcurrent`
  * streams at once to see that every slot can be taken again.
@@ -134,7 +141,7 @@ export interface DroppedResult {
 export async function droppedStreams(base: URL, model: string, count: number, maxConcurrent: number, limitMs: number): Promise<DroppedResult> {
   const drop = async (seed: number) => {
     const abort = new AbortController();
-    const res = await post(base, "/v1/completions", { model, prompt: PROMPTS[seed % PROMPTS.length], max_tokens: 1000, stream: true, seed, ignore_eos: true }, abort.signal);
+    const res = await post(base, "/v1/completions", { model, prompt: PROMPTS[seed % PROMPTS.length], max_tokens: DROPPED_TOKENS, stream: true, seed, ignore_eos: true }, abort.signal);
     if (res.status !== 200) throw new Error(`a stream to drop was answered ${res.status}: ${await res.text()}`);
     await res.body!.getReader().read();
     abort.abort();
