@@ -56,14 +56,19 @@ export interface Gate {
  */
 export function createGate(max: number, idleMs: number, now: () => number = Date.now, budgetBytes = Number.POSITIVE_INFINITY): Gate {
   const held = new Set<{ touched: number; reclaim: () => void; bytes: number; transient: number; slot: Slot }>();
-  const reserved = (): number => {
+  /** What the running generations hold, and the largest transient of one of their runs. */
+  const totals = (): { bytes: number; transient: number } => {
     let bytes = 0;
     let transient = 0;
     for (const holder of held) {
       bytes += holder.bytes;
       transient = Math.max(transient, holder.transient);
     }
-    return bytes + transient;
+    return { bytes, transient };
+  };
+  const reserved = (): number => {
+    const t = totals();
+    return t.bytes + t.transient;
   };
   const sweep = (): void => {
     const t = now();
@@ -87,17 +92,12 @@ export function createGate(max: number, idleMs: number, now: () => number = Date
       }
       const bytes = demand?.bytes ?? 0;
       const transient = demand?.transient ?? 0;
-      let others = 0;
-      let largest = transient;
-      for (const holder of held) {
-        others += holder.bytes;
-        largest = Math.max(largest, holder.transient);
-      }
-      if (demand && demand.baseline + others + bytes + largest > budgetBytes) {
+      const others = totals();
+      if (demand && demand.baseline + others.bytes + bytes + Math.max(others.transient, transient) > budgetBytes) {
         const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
         throw new ApiError(
           429,
-          `not enough memory for this generation now: it needs an estimated ${mib(bytes + transient)} MiB and ${mib(reserved())} MiB are held by ${held.size} running, of the ${mib(budgetBytes - demand.baseline)} MiB that MEMORY_BUDGET_MB leaves beside the model; retry shortly`,
+          `not enough memory for this generation now: it needs an estimated ${mib(bytes + transient)} MiB and ${mib(others.bytes + others.transient)} MiB are held by ${held.size} running, of the ${mib(budgetBytes - demand.baseline)} MiB that MEMORY_BUDGET_MB leaves beside the model; retry shortly`,
           { code: "memory_budget_exceeded", headers: { "Retry-After": String(RETRY_AFTER_S) } },
         );
       }

@@ -146,6 +146,13 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
     },
     async step(tokens, cache) {
       if (tokens.length !== cache.rows) throw new RangeError(`expected ${cache.rows} tokens, got ${tokens.length}`);
+      if (cache.past.length === 1) {
+        // One run (every row at once, or a single row): its logits are the batch's, no copy.
+        const runPast = cache.past[0]!;
+        const out = await run(int64(tokens, [cache.rows, 1]), cache.rows, runPast, cache.length, 1);
+        for (const t of Object.values(runPast)) release(t);
+        return { logits: out.logits, cache: { rows: cache.rows, length: cache.length + 1, past: [out.present] } };
+      }
       const logits = new Float32Array(cache.rows * V);
       const past: Readonly<Record<string, OrtTensor>>[] = [];
       let row = 0;
