@@ -21,6 +21,9 @@ const raw = (method: "sa" | "optimize", rmse: number) => ({
 });
 const schedule = (method: "sa" | "optimize", rmse: number) => parseSchedule(raw(method, rmse));
 
+/** The fields every calibration fixture here shares. */
+const CALIBRATION = { version: 1, kind: "calibration", model_id: "abc", statistic: "gap", x: [0, 1], entropy: [5, 1], offset: { positions: [0, 100], values: [0, 0.8] } };
+
 describe("renderReport", () => {
   it("tabulates schedules, their fixed-T baselines, the method comparison and the calibration", () => {
     const md = renderReport({
@@ -32,13 +35,7 @@ describe("renderReport", () => {
       comparisons: [{ file: schedule("optimize", 0.2), path: "abc/optimize/target-3.json", sweepSeconds: 75, sweepRollouts: 3.2, sweepTemperatures: [0.65, 1] }],
       calibration: {
         file: parseCalibration({
-          version: 1,
-          kind: "calibration",
-          model_id: "abc",
-          statistic: "gap",
-          x: [0, 1],
-          entropy: [5, 1],
-          offset: { positions: [0, 100], values: [0, 0.8] },
+          ...CALIBRATION,
           gain: 0.1,
           heldout: { mae: 0.2, spearman: 0.9, candidates: { gap: { mae: 0.2, spearman: 0.9 }, ratio: { mae: 1, spearman: 0.3 } } },
         }),
@@ -84,13 +81,7 @@ describe("renderReport", () => {
 
   it("tabulates the per-target offsets and each n's marginal gap at the window starts, interpolated in position", () => {
     const file = parseCalibration({
-      version: 1,
-      kind: "calibration",
-      model_id: "abc",
-      statistic: "gap",
-      x: [0, 1],
-      entropy: [5, 1],
-      offset: { positions: [0, 100], values: [0, 0.8] },
+      ...CALIBRATION,
       offsets: {
         targets: [3.5, 6.5],
         positions: [0, 100, 999],
