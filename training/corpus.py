@@ -36,3 +36,14 @@ def split():
     for i, (_, _, text) in enumerate(chapters()):
         (valid if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else train).append(text)
     return train, valid
+
+
+def encode_docs(enc, docs, eos):
+    """One token stream: each document followed by end-of-text."""
+    import numpy as np
+
+    out = []
+    for d in docs:
+        out.extend(enc.encode(d))
+        out.append(eos)
+    return np.array(out, dtype=np.int64)

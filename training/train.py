@@ -26,15 +26,6 @@ import corpus  # noqa: E402
 from model import GPT, hf_config  # noqa: E402
 
 
-def encode_docs(enc, docs, eos):
-    """One token stream: each document followed by end-of-text."""
-    out = []
-    for d in docs:
-        out.extend(enc.encode(d))
-        out.append(eos)
-    return np.array(out, dtype=np.int64)
-
-
 def windows(rng, stream, batch, length):
     starts = rng.integers(0, len(stream) - length - 1, size=batch)
     x = np.stack([stream[s:s + length + 1] for s in starts])
@@ -96,8 +87,8 @@ def main():
     bpe.save(args.out, vocab, merges, args.context)
     enc = bpe.Encoder(vocab, merges)
     eos = vocab[bpe.EOS]
-    train = encode_docs(enc, train_docs, eos)
-    valid = encode_docs(enc, valid_docs, eos)
+    train = corpus.encode_docs(enc, train_docs, eos)
+    valid = corpus.encode_docs(enc, valid_docs, eos)
     valid_chars = sum(len(d) + 1 for d in valid_docs)  # +1: the end-of-text separator counts as a char
     np.save(os.path.join(work, "valid.npy"), valid)
     with open(os.path.join(work, "valid.txt"), "w") as f:
