@@ -17,6 +17,7 @@ export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
   const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
   const lm: CausalLM = {
     spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 256, eosTokenIds: [] },
+    kvDtype: "float32",
     async prefill(ids, rows) {
       return { logits: logitsFor(new Array(rows).fill(ids[ids.length - 1])), cache: cache(rows, ids.length) };
     },
@@ -26,6 +27,7 @@ export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
   };
   return {
     name: "fake",
+    dtype: "fp32",
     id,
     spec: lm.spec,
     lm,

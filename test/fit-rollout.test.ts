@@ -18,6 +18,7 @@ function fakeLm(vocab: number): CausalLM {
   const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
   return {
     spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 4096, eosTokenIds: [] },
+    kvDtype: "float32",
     async prefill(ids, rows) {
       return { logits: logitsFor(new Array(rows).fill(ids[ids.length - 1])), cache: cache(rows, ids.length) };
     },

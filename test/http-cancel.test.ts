@@ -20,6 +20,7 @@ function counted(base: Model): { model: Model; steps: () => number } {
   let steps = 0;
   const lm = {
     spec: base.lm.spec,
+    kvDtype: base.lm.kvDtype,
     prefill: base.lm.prefill.bind(base.lm),
     step: (...args: Parameters<Model["lm"]["step"]>) => {
       steps++;

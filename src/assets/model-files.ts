@@ -2,18 +2,20 @@
  * Model files — a Hugging Face-layout model directory read through an AssetReader: the same
  * four files `readModelDir` reads from disk, for runtimes without a file system.
  */
+import { MODEL_DTYPES, type ModelDtype } from "../model/dtype.js";
 import type { ModelFiles } from "../model/model.js";
 import { type AssetReader, readJson, readOptionalJson } from "./reader.js";
 
-/** models/<name>/{config.json, tokenizer.json, tokenizer_config.json (optional), onnx/model.onnx}. */
-export async function readModelFiles(read: AssetReader, name: string): Promise<ModelFiles> {
+/** models/<name>/{config.json, tokenizer.json, tokenizer_config.json (optional), the ONNX file of `dtype`}. */
+export async function readModelFiles(read: AssetReader, name: string, dtype: ModelDtype = "fp32"): Promise<ModelFiles> {
   const dir = `models/${name}`;
+  const onnxPath = `${dir}/${MODEL_DTYPES[dtype]}`;
   const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
     readJson(read, `${dir}/config.json`),
     readJson(read, `${dir}/tokenizer.json`),
     readOptionalJson(read, `${dir}/tokenizer_config.json`),
-    read(`${dir}/onnx/model.onnx`),
+    read(onnxPath),
   ]);
-  if (onnx === undefined) throw new Error(`asset ${dir}/onnx/model.onnx is missing`);
-  return { name, config, tokenizer, tokenizerConfig: tokenizerConfig ?? {}, onnx };
+  if (onnx === undefined) throw new Error(`asset ${onnxPath} is missing (MODEL_DTYPE ${dtype})`);
+  return { name, config, tokenizer, tokenizerConfig: tokenizerConfig ?? {}, dtype, onnx };
 }

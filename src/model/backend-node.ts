@@ -5,19 +5,20 @@
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import ort from "onnxruntime-node";
+import { MODEL_DTYPES, type ModelDtype } from "./dtype.js";
 import { loadModel, type Model, type ModelFiles } from "./model.js";
 import type { OrtModule } from "./ort.js";
 
-/** Read a Hugging Face-layout model directory (config.json, tokenizer*.json, onnx/model.onnx). */
-export async function readModelDir(dir: string): Promise<ModelFiles> {
+/** Read a Hugging Face-layout model directory (config.json, tokenizer*.json, the ONNX file of `dtype`). */
+export async function readModelDir(dir: string, dtype: ModelDtype = "fp32"): Promise<ModelFiles> {
   const json = async (f: string): Promise<unknown> => JSON.parse(await readFile(join(dir, f), "utf8"));
   const [config, tokenizer, tokenizerConfig, onnx] = await Promise.all([
     json("config.json"),
     json("tokenizer.json"),
     json("tokenizer_config.json").catch(() => ({})),
-    readFile(join(dir, "onnx", "model.onnx")),
+    readFile(join(dir, MODEL_DTYPES[dtype])),
   ]);
-  return { name: basename(resolve(dir)), config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
+  return { name: basename(resolve(dir)), config, tokenizer, tokenizerConfig, dtype, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
 }
 
 /**
@@ -28,7 +29,7 @@ export function nodeSessionOptions(threads = 0): Record<string, unknown> {
   return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" };
 }
 
-/** Load a model directory on onnxruntime-node. */
-export async function loadNodeModel(dir: string, threads = 0): Promise<Model> {
-  return loadModel(ort as unknown as OrtModule, await readModelDir(dir), nodeSessionOptions(threads));
+/** Load a model directory's `dtype` variant on onnxruntime-node. */
+export async function loadNodeModel(dir: string, threads = 0, dtype: ModelDtype = "fp32"): Promise<Model> {
+  return loadModel(ort as unknown as OrtModule, await readModelDir(dir, dtype), nodeSessionOptions(threads));
 }

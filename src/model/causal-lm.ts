@@ -11,6 +11,11 @@
  * run. A runtime that copies its inputs and outputs (onnxruntime-web copies every tensor into and
  * out of its wasm memory) then holds a run's cache twice more, not the whole batch's: on Workers,
  * where the isolate has 128 MB, that is the difference between n = 8 fitting or not.
+ *
+ * The cache has the dtype the graph declares for `past_key_values.0.key`: float32, or float16
+ * (optimum's fp16 exports, and training/quantize.py's variant, whose half-size cache is what lets
+ * n = 8 x 1000 tokens fit an isolate). A float16 cache is carried as its raw bits (Uint16Array)
+ * and never converted here: the graph widens it.
  */
 import type { ModelSpec } from "./config.js";
 import type { OrtModule, OrtSession, OrtTensor } from "./ort.js";
@@ -29,8 +34,14 @@ export interface Logits {
   readonly cache: KvCache;
 }
 
+/** The element types a KV cache may have, and their sizes in bytes. */
+export const KV_DTYPE_BYTES = { float32: 4, float16: 2 } as const;
+export type KvDtype = keyof typeof KV_DTYPE_BYTES;
+
 export interface CausalLM {
   readonly spec: ModelSpec;
+  /** Element type of the KV cache, as the graph declares it. */
+  readonly kvDtype: KvDtype;
   /** Most rows one session run feeds (all when absent); the memory model counts one run's copies. */
   readonly rowsPerRun?: number;
   /** Run the prompt and return its next-token logits and cache, tiled to `rows` identical rows. */
@@ -62,6 +73,13 @@ function release(t: OrtTensor): void {
   t.dispose?.();
 }
 
+/** The cache's dtype from the graph's metadata (float32 where the runtime does not say). */
+function kvDtypeOf(session: OrtSession): KvDtype {
+  const type = session.inputMetadata?.find((m) => m.name === "past_key_values.0.key")?.type ?? "float32";
+  if (type in KV_DTYPE_BYTES) return type as KvDtype;
+  throw new Error(`model input past_key_values.0.key is ${type}; the KV cache must be float32 or float16`);
+}
+
 const KNOWN_INPUTS = /^(input_ids|attention_mask|position_ids|past_key_values\.\d+\.(key|value))$/;
 
 /** Wrap a created session. Throws when the graph needs an input this engine does not feed. */
@@ -74,6 +92,7 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
     if (!session.inputNames.includes(n)) throw new Error(`model has no input ${n}: export it with past_key_values`);
   }
   const usesPositions = session.inputNames.includes("position_ids");
+  const kvDtype = kvDtypeOf(session);
   const V = spec.vocabSize;
   const pastNames: [string, string][] = [];
   for (let i = 0; i < spec.layers; i++) {
@@ -108,15 +127,18 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
 
   function emptyPast(): Record<string, OrtTensor> {
     const past: Record<string, OrtTensor> = {};
-    for (const [name] of pastNames) past[name] = new ort.Tensor("float32", new Float32Array(0), [1, spec.kvHeads, 0, spec.headDim]);
+    const empty = kvDtype === "float16" ? new Uint16Array(0) : new Float32Array(0);
+    for (const [name] of pastNames) past[name] = new ort.Tensor(kvDtype, empty, [1, spec.kvHeads, 0, spec.headDim]);
     return past;
   }
 
   function tile(t: OrtTensor, rows: number): OrtTensor {
-    const src = t.data as Float32Array;
-    const out = new Float32Array(src.length * rows);
-    for (let r = 0; r < rows; r++) out.set(src, r * src.length);
-    return new ort.Tensor("float32", out, [rows, ...t.dims.slice(1)]);
+    // Bits are copied as they are: a float16 cache may come back as Uint16Array or Float16Array.
+    const src = t.data as Float32Array | Uint16Array;
+    const out = kvDtype === "float16" ? new Uint16Array(src.length * rows) : new Float32Array(src.length * rows);
+    const bits = kvDtype === "float16" ? new Uint16Array(src.buffer, src.byteOffset, src.length) : src;
+    for (let r = 0; r < rows; r++) out.set(bits, r * src.length);
+    return new ort.Tensor(kvDtype, out, [rows, ...t.dims.slice(1)]);
   }
 
   /** Rows in each run of a `rows`-row cache. */
@@ -128,6 +150,7 @@ export function createCausalLM(ort: OrtModule, session: OrtSession, spec: ModelS
 
   return {
     spec,
+    kvDtype,
     ...(Number.isFinite(rowsPerRun) ? { rowsPerRun } : {}),
     async prefill(promptIds, rows) {
       if (promptIds.length === 0) throw new RangeError("prompt must contain at least one token");

@@ -4,6 +4,7 @@
  */
 import { type CausalLM, type CausalLMOptions, createCausalLM } from "./causal-lm.js";
 import { type ModelSpec, parseModelConfig } from "./config.js";
+import type { ModelDtype } from "./dtype.js";
 import type { OrtModule } from "./ort.js";
 import { createTokenizer, type TextTokenizer } from "./tokenizer.js";
 
@@ -14,7 +15,9 @@ export interface ModelFiles {
   readonly config: unknown;
   readonly tokenizer: unknown;
   readonly tokenizerConfig: unknown;
-  /** onnx/model.onnx */
+  /** Which of the directory's ONNX files `onnx` is. */
+  readonly dtype: ModelDtype;
+  /** The ONNX file of `dtype` (src/model/dtype.ts). */
   readonly onnx: Uint8Array;
 }
 
@@ -23,6 +26,8 @@ export interface Model {
   /** Content hash of the ONNX file: schedules and calibrations are keyed by it. */
   readonly id: string;
   readonly spec: ModelSpec;
+  /** The weight variant served. */
+  readonly dtype: ModelDtype;
   /** Size of the ONNX file the session was created from, bytes: the memory model scales the runtime's by it (absent in test fakes). */
   readonly onnxBytes?: number;
   readonly lm: CausalLM;
@@ -39,5 +44,5 @@ export async function loadModel(ort: OrtModule, files: ModelFiles, sessionOption
   const spec = parseModelConfig(files.config);
   const tokenizer = createTokenizer(files.tokenizer, files.tokenizerConfig);
   const [id, session] = await Promise.all([modelIdOf(files.onnx), ort.InferenceSession.create(files.onnx, sessionOptions)]);
-  return { name: files.name, id, spec, onnxBytes: files.onnx.byteLength, lm: createCausalLM(ort, session, spec, lmOptions), tokenizer };
+  return { name: files.name, id, spec, dtype: files.dtype, onnxBytes: files.onnx.byteLength, lm: createCausalLM(ort, session, spec, lmOptions), tokenizer };
 }

@@ -10,8 +10,15 @@ export interface OrtTensor {
   dispose?(): void;
 }
 
+/** What a graph declares of one input (onnxruntime >= 1.22; `type` only for tensors). */
+export interface OrtValueMetadata {
+  readonly name: string;
+  readonly type?: string;
+}
+
 export interface OrtSession {
   readonly inputNames: readonly string[];
+  readonly inputMetadata?: readonly OrtValueMetadata[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release?(): Promise<void>;
@@ -21,5 +28,5 @@ export interface OrtModule {
   readonly InferenceSession: {
     create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession>;
   };
-  readonly Tensor: new (type: "int64" | "float32", data: BigInt64Array | Float32Array, dims: readonly number[]) => OrtTensor;
+  readonly Tensor: new (type: "int64" | "float32" | "float16", data: BigInt64Array | Float32Array | Uint16Array, dims: readonly number[]) => OrtTensor;
 }
