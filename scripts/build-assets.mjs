@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 /**
  * build-assets — lay out the Worker's static assets (wrangler's [build] step; the Node server
  * reads the same tree):
@@ -8,9 +7,15 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, wri
  *   <out>/vendor/               the browser libraries the playground loads, from node_modules (uPlot,
  *                               onnxruntime-web's wasm; a file over the asset limit in numbered parts)
  *   <out>/local/                the engine bundled for the browser (src/browser/local-app.ts, esbuild)
- *   <out>/models/<name>/        config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
+ *   <out>/models/<name>/        config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx,
+ *                               onnx/model_quantized.onnx where the model has one (MODEL_DTYPE q8)
  *   <out>/schedules/<model id>/*.json   fitted schedules and calibrations
- *   <out>/schedules/manifest.json      { version: 1, catalogs: { <model id>: [asset paths] } }
+ *   <out>/schedules/manifest.json      { version: 1, catalogs: { <model id>: [asset paths] },
+ *                                        inherits: { <variant id>: <model id> } }
+ *
+ * A weight variant (onnx/model_quantized.onnx) uses its export's fits only where
+ * models/<name>/variants.json (training/loss.mjs) measured it within tolerance and both files
+ * still hash to the ids it measured; a stale measurement inherits nothing.
  *
  * Only what the server reads is copied (no training artifacts). Workers assets cannot be
  * listed, hence the manifest; the files are validated where they are loaded
@@ -22,6 +27,8 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, wri
  *
  * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
  */
+import { createHash } from "node:crypto";
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,6 +41,7 @@ const MODEL_FILES = [
   ["tokenizer.json", true],
   ["tokenizer_config.json", false],
   ["onnx/model.onnx", true],
+  ["onnx/model_quantized.onnx", false],
 ];
 const MANIFEST = "schedules/manifest.json";
 /** Asset path → package file, for the browser libraries public/ loads (no bundler at run time). */
@@ -77,8 +85,31 @@ async function filesUnder(dir) {
 }
 
 /** Asset path → source file: what the tree must hold, besides the manifest. */
+/** The model id of an ONNX file, as src/model/model.ts computes it. */
+async function modelIdOf(path) {
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** Variant id → export id, for the variants models/<name>/variants.json measured within tolerance of these very files. */
+async function inheritedFits(dir) {
+  const report = await readFile(join(dir, "variants.json"), "utf8").catch(() => undefined);
+  if (report === undefined) return {};
+  const inherits = {};
+  for (const f of JSON.parse(report).files ?? []) {
+    if (!f.inherits_fits_of) continue;
+    const [variant, base] = await Promise.all([modelIdOf(join(dir, f.file)).catch(() => undefined), modelIdOf(join(dir, "onnx", "model.onnx"))]);
+    if (variant === f.model_id && base === f.inherits_fits_of) inherits[variant] = base;
+    else console.warn(`build-assets: ${join(dir, "variants.json")} measured other files than ${f.file} and onnx/model.onnx; rerun training/loss.mjs`);
+  }
+  return inherits;
+}
+
 async function plan() {
   const files = new Map();
+  const inherits = {};
   if (await statOf(args.public)) for (const path of await filesUnder(args.public)) files.set(path, join(args.public, path));
   const require = createRequire(import.meta.url);
   for (const [path, file] of VENDOR) files.set(path, require.resolve(file));
@@ -93,6 +124,7 @@ async function plan() {
       else if (required) throw new Error(`${from} is missing`);
     }
     models.push(name);
+    Object.assign(inherits, await inheritedFits(dir));
   }
   const catalogs = {};
   for (const modelId of (await statOf(args.schedules)) ? (await readdir(args.schedules)).sort() : []) {
@@ -102,7 +134,7 @@ async function plan() {
     catalogs[modelId] = names.map((name) => `schedules/${modelId}/${name}`);
     for (const name of names) files.set(`schedules/${modelId}/${name}`, join(dir, name));
   }
-  return { files, models, catalogs };
+  return { files, models, catalogs, inherits };
 }
 
 /** Whether `to` already has `size` bytes and the mtime of `source` (utimes keeps whole milliseconds only). */
@@ -178,7 +210,7 @@ async function writeIfChanged(path, text) {
 }
 
 const out = args.out;
-const { files, models, catalogs } = await plan();
+const { files, models, catalogs, inherits } = await plan();
 if (models.length === 0) throw new Error(`no model with onnx/model.onnx under ${args.models}/`);
 let bytes = 0;
 const keep = new Set([MANIFEST]);
@@ -194,7 +226,8 @@ for (const [path, contents] of await bundleLocalEngine()) {
   await writeIfChanged(join(out, path), contents);
   keep.add(path);
 }
-await writeIfChanged(join(out, MANIFEST), `${JSON.stringify({ version: 1, catalogs }, null, 2)}\n`);
+const manifest = { version: 1, catalogs, ...(Object.keys(inherits).length > 0 ? { inherits } : {}) };
+await writeIfChanged(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 // Another run's temporary files are its business; anything else unaccounted for is stale.
 for (const path of await filesUnder(out)) if (!keep.has(path) && !path.endsWith(".tmp")) await rm(join(out, path), { force: true });
 const fitted = Object.values(catalogs).flat().length;

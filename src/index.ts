@@ -16,12 +16,15 @@ import { limitsFromVars } from "./http/limits.js";
 import { createLoader } from "./http/loader.js";
 import { staticAssets } from "./http/static-assets.js";
 import { loadWebModel } from "./model/backend-web.js";
+import { parseModelDtype } from "./model/dtype.js";
 
 export interface Env {
   /** Static assets: models/, schedules/ and the manifest. */
   readonly ASSETS: Fetcher;
   /** Directory name under models/ of the model to serve. */
   readonly MODEL: string;
+  /** Which ONNX file of it: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx); fp32 when unset. */
+  readonly MODEL_DTYPE?: string;
   readonly MAX_TOKENS?: string;
   readonly MAX_N?: string;
   readonly MAX_PROMPT_TOKENS?: string;
@@ -38,12 +41,13 @@ const assetRequest = (path: string, method: string): Request => new Request(new 
 
 function appFor(env: Env): Hono {
   const read = fetcherReader(env.ASSETS);
+  const dtype = parseModelDtype(env.MODEL_DTYPE, "fp32");
   const app = createApp({
     modelName: env.MODEL,
     limits: limitsFromVars(env as unknown as Record<string, unknown>),
     ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
     getModel: createLoader(async () => {
-      const model = await loadWebModel(await readModelFiles(read, env.MODEL), { module: ortWasm });
+      const model = await loadWebModel(await readModelFiles(read, env.MODEL, dtype), { module: ortWasm });
       return { model, catalog: await readCatalog(read, model.id) };
     }),
   });

@@ -16,6 +16,7 @@ import { limitsFromVars } from "./http/limits.js";
 import { createLoader } from "./http/loader.js";
 import { staticAssets } from "./http/static-assets.js";
 import { loadNodeModel } from "./model/backend-node.js";
+import { parseModelDtype } from "./model/dtype.js";
 
 /** The default model, as in wrangler.toml's [vars]. */
 const DEFAULT_MODEL = "kjv-gpt2-4m";
@@ -34,18 +35,19 @@ function dirReader(root: string): AssetReader {
 }
 
 /**
- * The app over the asset tree at `root`. `vars`: MODEL, API_KEY and the limits of
+ * The app over the asset tree at `root`. `vars`: MODEL, MODEL_DTYPE (fp32 unless set), API_KEY and the limits of
  * src/http/limits.ts (MAX_TOKENS … STREAM_IDLE_MS). Throws naming a malformed variable.
  */
 export function createNodeApp(root: string, vars: Readonly<Record<string, string | undefined>>): Hono {
   const name = vars["MODEL"] || DEFAULT_MODEL;
   const apiKey = vars["API_KEY"];
+  const dtype = parseModelDtype(vars["MODEL_DTYPE"], "fp32");
   const app = createApp({
     modelName: name,
     limits: limitsFromVars(vars),
     ...(apiKey ? { apiKey } : {}),
     getModel: createLoader(async () => {
-      const model = await loadNodeModel(join(root, "models", name));
+      const model = await loadNodeModel(join(root, "models", name), 0, dtype);
       return { model, catalog: await readCatalog(dirReader(root), model.id) };
     }),
   });

@@ -4,6 +4,7 @@
  * (wrangler starts several builds at once).
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,38 @@ describe("build-assets", () => {
     expect(await exists("schedules/abc123/t2.json")).toBe(false);
     expect(JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8")).catalogs).toEqual({ abc123: [] });
     expect(await exists("models/tiny/onnx/model.onnx")).toBe(true);
+  });
+
+  test("a variant inherits its export's fits only where variants.json measured these very files", async () => {
+    const dir = await fakeModel("tiny");
+    await writeFile(join(dir, "onnx", "model_quantized.onnx"), "int8 bytes");
+    const idOf = async (f: string) =>
+      createHash("sha256")
+        .update(await readFile(join(dir, f)))
+        .digest("hex")
+        .slice(0, 16);
+    const [base, variant] = await Promise.all([idOf("onnx/model.onnx"), idOf("onnx/model_quantized.onnx")]);
+    const report = (inherits: string | null) => ({
+      files: [
+        { file: "onnx/model.onnx", model_id: base },
+        { file: "onnx/model_quantized.onnx", model_id: variant, inherits_fits_of: inherits },
+      ],
+    });
+    const manifest = async () => JSON.parse(await readFile(join(root, "out", "schedules", "manifest.json"), "utf8"));
+    await writeFile(join(dir, "variants.json"), JSON.stringify(report(base)));
+    await build();
+    expect(await exists("models/tiny/onnx/model_quantized.onnx")).toBe(true);
+    expect((await manifest()).inherits).toEqual({ [variant]: base });
+    // measured outside tolerance: nothing inherited
+    await writeFile(join(dir, "variants.json"), JSON.stringify(report(null)));
+    await build();
+    expect((await manifest()).inherits).toBeUndefined();
+    // measured within tolerance, but on another file than the one shipped: nothing inherited, and the build says so
+    await writeFile(join(dir, "variants.json"), JSON.stringify(report(base)));
+    await writeFile(join(dir, "onnx", "model_quantized.onnx"), "requantized bytes");
+    const { stderr } = await build();
+    expect((await manifest()).inherits).toBeUndefined();
+    expect(stderr).toMatch(/rerun training\/loss\.mjs/);
   });
 
   test("refuses a model missing a required file, naming it", async () => {

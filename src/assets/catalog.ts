@@ -17,6 +17,12 @@ const Manifest = v.object({
   version: v.literal(1),
   /** Asset paths of the fitted files, keyed by model id (the content hash of the ONNX file). */
   catalogs: v.record(v.string(), v.array(v.string())),
+  /**
+   * Variant model id → the model id whose fits it uses: written by the asset build only for a
+   * variant that models/<name>/variants.json measured within tolerance of its fp32 export, on
+   * the very files being shipped.
+   */
+  inherits: v.optional(v.record(v.string(), v.string())),
 });
 
 /** The JSON file `name`, or why it cannot be used; throws only when the read itself fails. */
@@ -41,10 +47,12 @@ export async function readCatalog(read: AssetReader, modelId: string): Promise<C
     const error = `${v.getDotPath(manifest.issues[0]) ?? "(root)"}: ${manifest.issues[0].message}`;
     return assembleCatalog(modelId, [], [{ name: MANIFEST_PATH, error }]);
   }
-  const files = await Promise.all((manifest.output.catalogs[modelId] ?? []).map((name) => readFile(read, name)));
-  return assembleCatalog(
-    modelId,
+  const fittedOn = manifest.output.inherits?.[modelId] ?? modelId;
+  const files = await Promise.all((manifest.output.catalogs[fittedOn] ?? []).map((name) => readFile(read, name)));
+  const catalog = assembleCatalog(
+    fittedOn,
     files.filter((f): f is CatalogFile => !isBroken(f)),
     files.filter(isBroken),
   );
+  return fittedOn === modelId ? catalog : { ...catalog, fittedOn };
 }

@@ -24,6 +24,11 @@ export interface Catalog {
   readonly calibration?: CalibrationFile;
   /** Files that could not be used; absent when there were none. */
   readonly broken?: readonly BrokenFile[];
+  /**
+   * The model id the files were fitted on, when it is not the served model's: a weight variant
+   * whose measured drift from that model is within tolerance (training/loss.mjs) uses its fits.
+   */
+  readonly fittedOn?: string;
 }
 
 /** One file as read: its name (for error messages) and parsed JSON. */

@@ -6,14 +6,14 @@
 import { Hono } from "hono";
 import { catalogStatus } from "./catalog-status.js";
 import type { RouteDeps } from "./deps.js";
+import { servedModel } from "./served-model.js";
 
 export function health(deps: RouteDeps): Hono {
   return new Hono().get("/healthz", async (c) => {
     const { model, catalog } = await deps.getModel();
     return c.json({
       status: catalog.broken ? "degraded" : "ok",
-      model: model.name,
-      model_id: model.id,
+      ...servedModel(model, catalog),
       /** Generations decoding now, of at most MAX_CONCURRENT. */
       running: deps.gate.running,
       schedules: catalog.schedules?.schedules.length ?? 0,

@@ -9,14 +9,14 @@ import { Hono } from "hono";
 import { targetRange } from "../control/schedule.js";
 import { catalogStatus } from "./catalog-status.js";
 import type { RouteDeps } from "./deps.js";
+import { servedModel } from "./served-model.js";
 
 export function schedules(deps: RouteDeps): Hono {
   return new Hono().get("/v1/schedules", async (c) => {
     const { model, catalog } = await deps.getModel();
     const { schedules: set, calibration } = catalog;
     return c.json({
-      model: model.name,
-      model_id: model.id,
+      ...servedModel(model, catalog),
       /** Fitted targets, nats, ascending, with their knot counts. */
       schedules: (set?.schedules ?? []).map((s) => ({ target: s.target, knots: s.positions.length })),
       /** [lowest, highest] fitted target, nats. */
