@@ -9,7 +9,8 @@ import type { Catalog } from "../control/catalog.js";
 import type { FallbackEvent, FinishReason, GenerateEvent, TokenEvent } from "../decode/generate.js";
 import { generate } from "../decode/generate.js";
 import { type ControlPlan, type EntropyParams, planControl } from "../decode/plan.js";
-import { baselineBytes, requestMemory } from "../model/memory.js";
+import { KV_DTYPE_BYTES } from "../model/causal-lm.js";
+import { baselineBytes, requestMemory, wasmFreeBytes } from "../model/memory.js";
 import type { Model } from "../model/model.js";
 import { createFilters } from "../sampling/filters.js";
 import { createLogitProcessors } from "../sampling/logit-processors.js";
@@ -92,7 +93,13 @@ function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
  */
 function memoryDemand(ctx: GenerationContext, rows: number, positions: number, maxTokens: number, maxTokensParam: string): MemoryDemand {
   const { model, limits } = ctx;
-  const need = requestMemory(model.spec, { rows, positions, ...(model.lm.rowsPerRun ? { rowsPerRun: model.lm.rowsPerRun } : {}) });
+  const need = requestMemory(model.spec, {
+    rows,
+    positions,
+    kvElementBytes: KV_DTYPE_BYTES[model.lm.kvDtype],
+    wasmFreeBytes: wasmFreeBytes(model.onnxBytes ?? 0),
+    ...(model.lm.rowsPerRun ? { rowsPerRun: model.lm.rowsPerRun } : {}),
+  });
   const demand = { bytes: need.held, transient: need.transient, baseline: baselineBytes(model.onnxBytes ?? 0) };
   const budget = limits.memoryBudgetMb * 2 ** 20;
   if (demand.baseline + demand.bytes + demand.transient > budget) {
