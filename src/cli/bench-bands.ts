@@ -39,6 +39,12 @@ export const BANDS: readonly Band[] = [
   { key: "batch.4", min: 1, promise: "n = 4 rows decode at least the tokens/s of one row" },
   { key: "batch.8", min: 1.2, promise: "n = 8 rows decode at least 1.2x the tokens/s of one row" },
   { key: "batch.30", min: 1.3, promise: "n = 30 rows decode at least 1.3x the tokens/s of one row" },
+  {
+    key: "variant.web.1",
+    min: 0.5,
+    promise: "q8 keeps at least half of fp32's tokens/s for one row on the Worker's runtime (it is served for its memory: 33 MiB loaded instead of 68, half the cache)",
+  },
+  { key: "variant.web.8", min: 0.5, promise: "and for eight rows" },
   { key: "workerd.json", min: 0.2, promise: "the Worker in workerd (wasm, one thread) keeps at least 1/5 of the Node engine's tokens/s" },
   { key: "workerd.sse", min: 0.2, promise: "streamed, too" },
   { key: "workerd.wasm", min: 0.4, promise: "workerd keeps at least 40% of the same wasm runtime's tokens/s in Node" },

@@ -5,10 +5,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import ort from "onnxruntime-node";
+import { unstable_readConfig } from "wrangler";
 import type { Catalog } from "../control/catalog.js";
 import { loadNodeModel, nodeSessionOptions, readModelDir } from "../model/backend-node.js";
 import { loadWebModel } from "../model/backend-web.js";
 import { createCausalLM } from "../model/causal-lm.js";
+import { parseModelDtype } from "../model/dtype.js";
 import type { OrtModule } from "../model/ort.js";
 import { BANDS, checkBands, failuresOf } from "./bench-bands.js";
 import {
@@ -28,6 +30,7 @@ import type { Fact, Measurement } from "./bench-measurement.js";
 import type { BenchValues, Section } from "./bench-options.js";
 import { factTable, measurementTables, renderBenchDoc, verdictTable } from "./bench-report.js";
 import { benchTransformers } from "./bench-transformers.js";
+import { benchVariants } from "./bench-variants.js";
 import { benchWorkerd } from "./bench-workerd.js";
 import { loadCatalogFromDisk } from "./catalog-disk.js";
 
@@ -89,10 +92,17 @@ export async function runBench(o: BenchValues, argv: readonly string[]): Promise
     log("batch scaling");
     measurements.push(...(await benchBatchScaling(nodeModel, catalog, { ...w, rounds: Math.max(3, Math.ceil(rounds / 2)) })));
   }
+  const wasm = new Uint8Array(await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"));
+  if (runs("variant")) {
+    log("q8 vs fp32, on each runtime");
+    measurements.push(...(await benchVariants(o.model, catalog, wasm, { ...w, rounds: Math.max(3, Math.ceil(rounds / 2)) })));
+  }
   if (runs("workerd")) {
     log("the Worker in workerd vs the engine in Node");
-    const wasm = new Uint8Array(await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"));
-    const wasmModel = withoutEos(await loadWebModel(files, { bytes: wasm }));
+    // The same runtime in Node runs the variant the Worker serves (wrangler.toml's MODEL_DTYPE).
+    const workerDtype = parseModelDtype((unstable_readConfig({ config: "wrangler.toml" }).vars as Record<string, string>)["MODEL_DTYPE"], "fp32");
+    const wasmModel = withoutEos(await loadWebModel(await readModelDir(o.model, workerDtype), { bytes: wasm }));
+    notes.push(`The Worker in workerd, and the onnxruntime-web arm beside it, run MODEL_DTYPE ${workerDtype} (content id ${wasmModel.id}); the onnxruntime-node arm runs fp32.`);
     const r = await benchWorkerd(nodeModel, { model: wasmModel, bytes: wasm }, catalog, o.prompt, { ...w, rounds: Math.max(3, Math.ceil(rounds / 2)) });
     measurements.push(...r.measurements);
     facts.push(...r.facts);

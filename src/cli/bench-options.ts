@@ -1,13 +1,13 @@
 /** `npm run bench`'s command line: the option table (the sections it can skip among them). */
 import { type CommandSpec, flag, int, names, type OptionTable, text, type Values } from "./args.js";
 
-export const SECTIONS = ["loop", "controller", "statistic", "transformers", "batch", "workerd"] as const;
+export const SECTIONS = ["loop", "controller", "statistic", "transformers", "batch", "variant", "workerd"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const BENCH_COMMAND = {
   name: "bench",
   summary:
-    "Ratios measured in one run, interleaved to cancel machine drift: the decode loop against bare onnxruntime, isentropic against transformers.js, controller cost, the proxy statistic, batch scaling, and the Worker in workerd against Node. Prints the tables and writes docs/bench.md.",
+    "Ratios measured in one run, interleaved to cancel machine drift: the decode loop against bare onnxruntime, isentropic against transformers.js, controller cost, the proxy statistic, batch scaling, the q8 weight variant against fp32, and the Worker in workerd against Node. Prints the tables and writes docs/bench.md.",
   examples: ["npm run bench -- --quick", "npm run bench -- --check", "npm run bench -- --skip workerd,transformers"],
   options: {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),
