@@ -24,6 +24,7 @@ import { createRecord, type EpisodeRecord, recorder, resultsByTarget, summarizeA
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
 import { createRunner, type Episode, makePlan, planWork } from "./fit-runner.js";
 import { readScheduleDir } from "./schedule-files.js";
+import { fitsIdOf } from "./variant-fits.js";
 
 export interface EvalIo {
   /** One model session with one intra-op thread; called once per session. */
@@ -91,10 +92,12 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const models = await Promise.all(Array.from({ length: o.sessions }, () => io.loadModel(o.model)));
   const model = models[0]!;
   const V = model.spec.vocabSize;
-  const catalog = await io.loadCatalog(o.schedules, model.id);
-  if (!catalog.schedules) throw new Error(`no fitted schedules for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
-  if (!catalog.calibration) throw new Error(`no proxy calibration for model ${model.id} under ${o.schedules}/ (run npm run fit)`);
-  const scheduleFiles = (await readScheduleDir(join(o.schedules, model.id))).map((s) => s.file);
+  // A weight variant runs on its export's fits where variants.json allows (as the server does).
+  const fitsId = await fitsIdOf(o.model, model);
+  const catalog = await io.loadCatalog(o.schedules, fitsId);
+  if (!catalog.schedules) throw new Error(`no fitted schedules for model ${fitsId} under ${o.schedules}/ (run npm run fit)`);
+  if (!catalog.calibration) throw new Error(`no proxy calibration for model ${fitsId} under ${o.schedules}/ (run npm run fit)`);
+  const scheduleFiles = (await readScheduleDir(join(o.schedules, fitsId))).map((s) => s.file);
   const prompts = parsePrompts(await readFile(o.prompts, "utf8"));
   const encode = (p: string): number[] => model.tokenizer.encode(p);
   const heldout = prompts.heldout.map(encode);
@@ -133,7 +136,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
     date: new Date().toISOString().slice(0, 10),
     machine,
     seconds: Math.round((performance.now() - started) / 1000),
-    model: { name: model.name, id: model.id },
+    model: { name: model.name, id: model.id, dtype: model.dtype, fitted_on: fitsId },
     plan: { measuredRows: ROWS, marginalRows: MARGINAL_ROWS, tokens, full, short, shortTokens, prompts: new Set(plan.map((e) => e.promptIds)).size, seed },
     mirostat: { tuningTokens: o.tuningTokens, tuningEpisodes: tuningPlan.length, grid },
     targets: resultsByTarget(targets, summaries),

@@ -1,5 +1,6 @@
 /** `npm run eval`'s command line: the option table, and the checked options it reads to. */
-import { type CommandSpec, flag, int, list, type OptionTable, text, type Values } from "./args.js";
+import { MODEL_DTYPES, type ModelDtype } from "../model/dtype.js";
+import { type CommandSpec, choice, flag, int, list, type OptionTable, text, type Values } from "./args.js";
 
 export const EVAL_COMMAND = {
   name: "eval",
@@ -7,6 +8,7 @@ export const EVAL_COMMAND = {
   examples: ["npm run eval -- --targets 3.5,5,6.5 --full 2 --short 8", "npm run eval -- --render-only"],
   options: {
     model: text("models/kjv-gpt2-4m", "model directory (Hugging Face layout)", "DIR"),
+    dtype: choice("fp32", Object.keys(MODEL_DTYPES) as ModelDtype[], "which ONNX file of it (a variant uses its export's fits where variants.json allows)"),
     schedules: text("schedules", "directory of fitted schedules and calibrations", "DIR"),
     prompts: text("schedules/prompts.txt", "prompts; the held-out ones are evaluated", "FILE"),
     targets: list("3.5,5,6.5", "target marginal entropies, nats (each within the fitted targets; between two, fixed T is interpolated in log T)"),
@@ -27,6 +29,7 @@ export const EVAL_COMMAND = {
 export interface EvalOptions {
   readonly renderOnly: boolean;
   readonly model: string;
+  readonly dtype: ModelDtype;
   readonly schedules: string;
   readonly prompts: string;
   readonly targets: readonly number[];
@@ -49,6 +52,7 @@ export function evalOptions(v: Values<typeof EVAL_COMMAND.options>, argv: readon
   return {
     renderOnly: v["render-only"],
     model: v.model,
+    dtype: v.dtype,
     schedules: v.schedules,
     prompts: v.prompts,
     targets: v.targets,

@@ -20,7 +20,7 @@ await runCommand(
     const options = evalOptions(values, process.argv.slice(2));
     const { loadNodeModel } = await import("../model/backend-node.js");
     await runEval(options, {
-      loadModel: (dir) => loadNodeModel(dir, 1),
+      loadModel: (dir) => loadNodeModel(dir, 1, options.dtype),
       loadCatalog: loadCatalogFromDisk,
       describeRun,
       stdout: (text) => void process.stdout.write(text),

@@ -49,7 +49,8 @@ export interface EvalResults {
   date: string;
   machine: string;
   seconds: number;
-  model: { name: string; id: string };
+  /** dtype and fitted_on: absent in results written before weight variants (fp32, fitted on itself). */
+  model: { name: string; id: string; dtype?: string; fitted_on?: string };
   plan: { measuredRows: number; marginalRows: number; tokens: number; full: number; short: number; shortTokens: number; prompts: number; seed: number };
   mirostat: { tuningTokens: number; tuningEpisodes: number; grid: { tau: number; mean: number }[] };
   targets: { target: number; arms: ArmResult[] }[];
@@ -231,7 +232,7 @@ export function renderEvalReport(r: EvalResults): string {
     `- Command: \`${r.command}\``,
     `- Commit: \`${r.commit}\`; generated ${r.date} in ${Math.round(r.seconds)} s`,
     `- Machine: ${r.machine}`,
-    `- Model: ${r.model.name} (id \`${r.model.id}\`)`,
+    `- Model: ${r.model.name} (id \`${r.model.id}\`${r.model.dtype && r.model.dtype !== "fp32" ? `, the ${r.model.dtype} variant, on the fits of \`${r.model.fitted_on}\`` : ""})`,
     ...(r.notes ?? []).map((n) => `\n> **Note:** ${n}`),
     "",
     "## Method",
