@@ -181,7 +181,7 @@ describe("the report", () => {
     soak: { requests: 10, failures: 0, first: window, last: window, memoryFirst: [64 * 2 ** 20, 0, 0], memoryLast: [65 * 2 ** 20, 0, 0] },
     shapes: [{ shape: plan.shapes[0]!, before: [64 * 2 ** 20], peak: [80 * 2 ** 20, 14 * 2 ** 20, 66 * 2 ** 20], statuses: [200], seconds: 2 }],
     streams: { streams: 4, ok: 4, lost: 0, mixed: 0, rejected: 0, examples: [], concurrentSeconds: 1, replaySeconds: 2 },
-    dropped: { dropped: 2, slotsBackMs: 600, after: 200, admitted: 4, capacity: 4 },
+    dropped: { dropped: 2, slotsBackMs: 600, after: 200, admitted: 4, capacity: 4, refused: {} },
     malformed: { requests: 10, faults: 7, statuses: { 400: 9, 413: 1 }, failures: {}, examples: [], seconds: 1 },
   };
 
@@ -199,7 +199,7 @@ describe("the report", () => {
     expect(failing({ malformed: { ...run.malformed, statuses: { 400: 9, 500: 1 }, failures: { "5xx": 1 } } })).toEqual(["10 malformed requests"]);
     expect(failing({ malformed: { ...run.malformed, requests: 9 } })).toEqual(["10 malformed requests"]);
     expect(failing({ dropped: { ...run.dropped, slotsBackMs: null } })).toEqual(["2 streams dropped by the client"]);
-    expect(failing({ dropped: { ...run.dropped, admitted: 3 } })).toEqual(["2 streams dropped by the client"]);
+    expect(failing({ dropped: { ...run.dropped, admitted: 3, refused: { "429 memory_budget_exceeded": 1 } } })).toEqual(["2 streams dropped by the client"]);
     expect(failing({ soak: { ...run.soak, failures: 1 } })).toEqual(["10-request soak"]);
     expect(failing({ shapes: [{ ...run.shapes[0]!, statuses: [599] }] })).toEqual(["request shapes"]);
     expect(failing({ shapes: [{ ...run.shapes[0]!, statuses: [429] }] })).toEqual([]);

@@ -39,6 +39,11 @@ export interface Check {
 export const slotLimitMs = (idleMs: number): number => idleMs + 5000;
 
 const s1 = (seconds: number) => `${seconds.toFixed(1)} s`;
+/** " (31 × 429 memory_budget_exceeded)" for the streams refused after the drops; "" when none was. */
+const refusedText = (refused: Readonly<Record<string, number>>) => {
+  const parts = Object.entries(refused).map(([why, n]) => `${n} × ${why}`);
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+};
 /** Bytes as MiB with one decimal. */
 export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -63,7 +68,7 @@ export function checksOf(run: TargetRun, plan: StressPlan): Check[] {
     {
       name: `${plan.dropped} streams dropped by the client: every slot back within ${s1(slotLimitMs(plan.idleMs) / 1000)}`,
       ok: dropped.slotsBackMs !== null && dropped.after === 200 && dropped.admitted === dropped.capacity,
-      detail: `${dropped.slotsBackMs === null ? "slots still held" : `free after ${s1(dropped.slotsBackMs / 1000)}`}; a request after: ${dropped.after}; ${dropped.admitted} of ${dropped.capacity} slots taken at once after`,
+      detail: `${dropped.slotsBackMs === null ? "slots still held" : `free after ${s1(dropped.slotsBackMs / 1000)}`}; a request after: ${dropped.after}; ${dropped.admitted} of ${dropped.capacity} slots taken at once after${refusedText(dropped.refused)}`,
     },
     { name: `${plan.soak}-request soak: every request answered whole`, ok: soak.failures === 0, detail: `${soak.failures} failed` },
     {
@@ -173,7 +178,7 @@ export function renderReliabilityDoc(run: StressRun): string {
         r.dropped.dropped,
         r.dropped.slotsBackMs === null ? "**not within the limit**" : s1(r.dropped.slotsBackMs / 1000),
         r.dropped.after,
-        `${r.dropped.admitted} of ${r.dropped.capacity}`,
+        `${r.dropped.admitted} of ${r.dropped.capacity}${refusedText(r.dropped.refused)}`,
       ]),
     ),
     "",

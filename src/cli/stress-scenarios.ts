@@ -124,6 +124,8 @@ export interface DroppedResult {
   /** Streams of `maxConcurrent` opened at once afterwards that were admitted (each holding its slot while the others open). */
   readonly admitted: number;
   readonly capacity: number;
+  /** The others, by status and error code (e.g. "429 memory_budget_exceeded"), with how many. */
+  readonly refused: Readonly<Record<string, number>>;
 }
 
 /**
@@ -160,18 +162,24 @@ export async function droppedStreams(base: URL, model: string, count: number, ma
   const opened = await Promise.all(
     Array.from({ length: maxConcurrent }, async (_, i) => {
       const res = await post(base, "/v1/completions", { model, prompt: "And", max_tokens: 2, stream: true, seed: i });
+      if (res.status !== 200) {
+        const code = ((await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code;
+        return { status: res.status, why: `${res.status}${code ? ` ${code}` : ""}` };
+      }
       const reader = res.body!.getReader();
-      if (res.status === 200) await reader.read();
+      await reader.read();
       return { status: res.status, reader };
     }),
   );
   // Every stream holds its slot until all are open; then read them out.
   await Promise.all(
     opened.map(async ({ reader }) => {
-      while (!(await reader.read()).done);
+      if (reader) while (!(await reader.read()).done);
     }),
   );
-  return { dropped: count, slotsBackMs, after, admitted: opened.filter((r) => r.status === 200).length, capacity: maxConcurrent };
+  const refused: Record<string, number> = {};
+  for (const r of opened) if (r.why) refused[r.why] = (refused[r.why] ?? 0) + 1;
+  return { dropped: count, slotsBackMs, after, admitted: opened.filter((r) => r.status === 200).length, capacity: maxConcurrent, refused };
 }
 
 // --- soak ---------------------------------------------------------------------------------------
