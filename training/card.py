@@ -35,7 +35,7 @@ by the pipeline (`training/card.py`); rerun it rather than editing this file.
 KV-cache incremental decoding vs one full forward max |diff| {parity_inc:.1e} (tolerance 1e-3). The training curve is in `training.json`.
 Held-out fixture `{fixture_path}` ({fixture_tokens} tokens): mean NLL **{fixture_nll:.4f}** nats/token,
 recomputed through onnxruntime by `npm test`.
-
+{variants}
 Training: {short_steps} steps on {short_len}-token windows at random position offsets (so every
 position embedding trains at a quarter of the cost), then {long_steps} steps on full {n_positions}-token
 windows; AdamW, lr {lr} with warm-up and cosine decay, seed {seed}.
@@ -71,6 +71,30 @@ bash training/build.sh   # train, export, check parity, evaluate, write this car
 """
 
 
+def variants_section(d):
+    """The weight variants' table, from variants.json (training/loss.mjs); empty without it."""
+    path = os.path.join(d, "variants.json")
+    if not os.path.exists(path):
+        return ""
+    v = json.load(open(path))
+    rows = []
+    for f in v["files"]:
+        kv = "float16" if "quantized" in f["file"] else "float32"
+        cost = f"{f['loss_cost_percent']:+.3f} %" if "loss_cost_percent" in f else "—"
+        kl = f"{f['mean_kl_vs_fp32']:.1e}" if "mean_kl_vs_fp32" in f else "—"
+        dh = f"{f['mean_entropy_diff_vs_fp32']:+.1e}" if "mean_entropy_diff_vs_fp32" in f else "—"
+        fits = "its own" if "loss_cost_percent" not in f else (f"the export's (`{f['inherits_fits_of']}`)" if f.get("inherits_fits_of") else "none (refit it)")
+        rows.append(f"| `{f['file']}` | `{f['model_id']}` | {f['bytes'] / 2**20:.1f} MiB | {kv} | {f['valid_nll']:.4f} | {cost} | {kl} | {dh} | {fits} |")
+    return (
+        "\n## Weight variants\n\n"
+        f"Scored by `{v['command']}` on the validation stream ({v['validation']['tokens_scored']:,} tokens, "
+        f"{v['validation']['window']}-token windows), variants {v['variants_scored']}; {v['runtime']}. "
+        f"Rule: {v['inheritance_rule']}. `MODEL_DTYPE=q8` serves `onnx/model_quantized.onnx` (the Worker's default).\n\n"
+        "| file | model id | size | KV cache | valid NLL | loss cost | mean KL vs fp32 | mean ΔH (T = 1) | fitted schedules |\n"
+        "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -102,6 +126,7 @@ def main():
         + ": a fixed T that matches a target on average misses it at the start, and by a different amount at each T."
     )
     proxy_rows = [f"| {k} | {v['pearson']:+.3f} | {v['spearman']:+.3f} |" for k, v in ev["proxy_correlation_T1"].items()]
+    variants = variants_section(d)
     text = TEMPLATE.format(
         name=os.path.basename(os.path.normpath(d)), params=tr["parameters"], vocab=cfg["vocab_size"],
         n_layer=cfg["n_layer"], n_head=cfg["n_head"], n_embd=cfg["n_embd"], n_positions=cfg["n_positions"],
@@ -116,7 +141,7 @@ def main():
         prompt=dr["prompt"], batch=dr["batch"], tokens=dr["tokens"], dseed=dr["seed"], bootstrap=dr["bootstrap"],
         parity_tokens=parity["tokens"], parity_torch=parity["max_abs_onnx_vs_torch"],
         parity_inc=parity["max_abs_incremental_vs_full"],
-        drift_header=drift_header, drift_summary=drift_summary, drift_rows="\n".join(rows), proxy_rows="\n".join(proxy_rows), n_pairs=dr["batch"] * dr["tokens"],
+        variants=variants, drift_header=drift_header, drift_summary=drift_summary, drift_rows="\n".join(rows), proxy_rows="\n".join(proxy_rows), n_pairs=dr["batch"] * dr["tokens"],
     )
     with open(os.path.join(d, "README.md"), "w") as f:
         f.write(text)
