@@ -8,7 +8,8 @@
  *                               onnxruntime-web's wasm; a file over the asset limit in numbered parts)
  *   <out>/local/                the engine bundled for the browser (src/browser/local-app.ts, esbuild)
  *   <out>/models/<name>/        config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx,
- *                               onnx/model_quantized.onnx where the model has one (MODEL_DTYPE q8)
+ *                               onnx/model_quantized.onnx where the model has one (MODEL_DTYPE q8);
+ *                               an ONNX file over the asset limit in numbered parts (.0, .1, …)
  *   <out>/schedules/<model id>/*.json   fitted schedules and calibrations
  *   <out>/schedules/manifest.json      { version: 1, catalogs: { <model id>: [asset paths] },
  *                                        inherits: { <variant id>: <model id> } }
@@ -25,7 +26,7 @@
  * an atomic rename, files no source accounts for are deleted. wrangler runs the build several
  * times at once when a dev session starts, and a reader must never see a half-written model.
  *
- * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public]
+ * Usage: node scripts/build-assets.mjs [--out .assets] [--models models] [--schedules schedules] [--public public] [--max-asset-bytes N]
  */
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
@@ -34,8 +35,8 @@ import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
-/** Cloudflare serves no static asset larger than this, bytes. */
-const MAX_ASSET_BYTES = 25 * 1024 * 1024;
+/** Cloudflare serves no static asset larger than this, bytes (--max-asset-bytes lowers it, for tests). */
+const WORKERS_MAX_ASSET_BYTES = 25 * 1024 * 1024;
 const MODEL_FILES = [
   ["config.json", true],
   ["tokenizer.json", true],
@@ -54,7 +55,7 @@ const VENDOR = [
   ["vendor/ort/ort-wasm-simd-threaded.asyncify.wasm", "onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm"],
 ];
 /** Size of each part of a file over the asset limit, bytes. */
-const PART_BYTES = 16 * 1024 * 1024;
+const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
 /** The browser engine: entry, and the asset directory of its bundle. */
 const LOCAL_ENTRY = "src/browser/local-app.ts";
 const LOCAL_DIR = "local";
@@ -65,8 +66,14 @@ const { values: args } = parseArgs({
     models: { type: "string", default: "models" },
     schedules: { type: "string", default: "schedules" },
     public: { type: "string", default: "public" },
+    "max-asset-bytes": { type: "string", default: String(WORKERS_MAX_ASSET_BYTES) },
   },
 });
+const MAX_ASSET_BYTES = Number(args["max-asset-bytes"]);
+if (!(Number.isInteger(MAX_ASSET_BYTES) && MAX_ASSET_BYTES > 0 && MAX_ASSET_BYTES <= WORKERS_MAX_ASSET_BYTES)) {
+  throw new Error(`--max-asset-bytes must be an integer in [1, ${WORKERS_MAX_ASSET_BYTES}], got ${args["max-asset-bytes"]}`);
+}
+const PART_BYTES = Math.min(DEFAULT_PART_BYTES, MAX_ASSET_BYTES);
 
 const statOf = (path) => stat(path).catch(() => undefined);
 /** A temporary sibling of `path`, unique to this process. */
@@ -160,7 +167,7 @@ async function sync(from, to) {
   return source.size;
 }
 
-/** Copy `from` as `<to>.0`, `<to>.1`, … of PART_BYTES each (the browser joins them); returns the part paths. */
+/** Copy `from` as `<to>.0`, `<to>.1`, … of PART_BYTES each (src/assets/reader.ts readParts joins them); returns the part paths. */
 async function syncParts(from, to) {
   const source = await stat(from);
   const paths = [];
@@ -215,7 +222,8 @@ if (models.length === 0) throw new Error(`no model with onnx/model.onnx under ${
 let bytes = 0;
 const keep = new Set([MANIFEST]);
 for (const [path, from] of files) {
-  if (path.startsWith("vendor/") && (await stat(from)).size > MAX_ASSET_BYTES) {
+  // A wasm binary or a model file over the limit goes out in parts, which the readers join.
+  if ((path.startsWith("vendor/") || /^models\/[^/]+\/onnx\//.test(path)) && (await stat(from)).size > MAX_ASSET_BYTES) {
     for (const part of await syncParts(from, join(out, path))) keep.add(relative(out, part).split(sep).join("/"));
     continue;
   }

@@ -135,9 +135,22 @@ describe("build-assets", () => {
     await expect(build()).rejects.toThrow(/tiny\/tokenizer\.json is missing/);
   });
 
-  test("refuses a file over the Workers asset limit (25 MiB)", async () => {
-    await fakeModel("big", 26 * 1024 * 1024);
-    await expect(build()).rejects.toThrow(/model\.onnx is \d+ bytes; Workers assets are limited/);
+  test("an ONNX file over the Workers asset limit (25 MiB) goes out in parts that join to it; any other file is refused", async () => {
+    const dir = await fakeModel("big", 26 * 1024 * 1024);
+    await writeFile(join(dir, "onnx", "model.onnx"), Buffer.alloc(26 * 1024 * 1024, 7));
+    await build();
+    expect(await exists("models/big/onnx/model.onnx")).toBe(false);
+    const read = (path: string) =>
+      readFile(join(root, "out", path)).then(
+        (b) => new Uint8Array(b),
+        () => undefined,
+      );
+    expect((await read("models/big/onnx/model.onnx.0"))?.length).toBe(16 * 1024 * 1024);
+    const joined = await readParts(read, "models/big/onnx/model.onnx");
+    expect(joined && Buffer.from(joined).equals(await readFile(join(dir, "onnx", "model.onnx")))).toBe(true);
+    await mkdir(join(root, "public"), { recursive: true });
+    await truncate(await writeFile(join(root, "public", "big.bin"), "").then(() => join(root, "public", "big.bin")), 26 * 1024 * 1024);
+    await expect(build()).rejects.toThrow(/big\.bin is \d+ bytes; Workers assets are limited/);
   });
 
   test("refuses a tree with no servable model", async () => {

@@ -9,6 +9,23 @@ import { MODEL_DTYPES, type ModelDtype } from "./dtype.js";
 import { loadModel, type Model, type ModelFiles } from "./model.js";
 import type { OrtModule } from "./ort.js";
 
+/** The file at `path`, or its numbered parts joined (`path.0`, `path.1`, …: an asset tree's file over the Workers limit). */
+async function readWholeOrParts(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const parts: Buffer[] = [];
+    for (;;) {
+      const part = await readFile(`${path}.${parts.length}`).catch(() => undefined);
+      if (part === undefined) break;
+      parts.push(part);
+    }
+    if (parts.length === 0) throw err;
+    return Buffer.concat(parts);
+  }
+}
+
 /** Read a Hugging Face-layout model directory (config.json, tokenizer*.json, the ONNX file of `dtype`). */
 export async function readModelDir(dir: string, dtype: ModelDtype = "fp32"): Promise<ModelFiles> {
   const json = async (f: string): Promise<unknown> => JSON.parse(await readFile(join(dir, f), "utf8"));
@@ -16,7 +33,7 @@ export async function readModelDir(dir: string, dtype: ModelDtype = "fp32"): Pro
     json("config.json"),
     json("tokenizer.json"),
     json("tokenizer_config.json").catch(() => ({})),
-    readFile(join(dir, MODEL_DTYPES[dtype])),
+    readWholeOrParts(join(dir, MODEL_DTYPES[dtype])),
   ]);
   return { name: basename(resolve(dir)), config, tokenizer, tokenizerConfig, dtype, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
 }
