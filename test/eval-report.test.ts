@@ -95,10 +95,10 @@ describe("evaluation report", () => {
     expect(modeColor("mirostat τ=3.4")).not.toBe(modeColor("fixed T=0.70"));
   });
 
-  it("the committed docs/eval/README.md is the rendering of the committed results.json", async () => {
-    const committed = JSON.parse(await readFile("docs/eval/results.json", "utf8")) as EvalResults;
-    expect(await readFile("docs/eval/README.md", "utf8")).toBe(renderEvalReport(committed));
-    expect(await readFile("docs/eval/repetition.svg", "utf8")).toBe(renderRepetitionSvg(committed));
+  it.each(["docs/eval", "docs/eval-q8"])("the committed %s/README.md is the rendering of the committed results.json", async (dir) => {
+    const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
+    expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
+    expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
     // Every mode the issue asks for was measured at three targets or more.
     expect(committed.targets.length).toBeGreaterThanOrEqual(3);
     for (const { arms } of committed.targets) {
