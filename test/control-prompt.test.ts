@@ -12,7 +12,7 @@ import { tableAtTarget, validateTargetTable } from "../src/control/target-table.
 import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
-import { temperatureForEntropy } from "../src/sampling/solve-temperature.js";
+import { entropyAndSlope, solveTemperature, temperatureForEntropy } from "../src/sampling/solve-temperature.js";
 import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
 
@@ -25,6 +25,30 @@ describe("temperatureForEntropy", () => {
   it("returns the clamp whose end the target lies beyond", () => {
     expect(temperatureForEntropy(z, 8.3, 0.05, 1)).toBe(1);
     expect(temperatureForEntropy(z, 0, 0.05, 1)).toBe(0.05);
+  });
+  it("Newton's steps land where bisection does, to 1e-9 nats, on peaked, flat and filtered rows", () => {
+    const peaked = z.map((v) => 5 * v);
+    const filtered = z.map((v, i) => (i % 3 === 0 ? -Infinity : v));
+    for (const row of [z, peaked, filtered]) {
+      for (const target of [0.3, 2.5, 6]) {
+        const { temperature: T, passes } = solveTemperature(row, target, 0.001, 100);
+        expect(Math.abs(entropyOf(row, T) - target)).toBeLessThan(1e-8);
+        // the two ends, then Newton: a handful of passes where bisection takes 40
+        expect(passes).toBeLessThanOrEqual(12);
+        // bisection's answer, 60 halvings of the same bracket in log T
+        let [lo, hi] = [Math.log(0.001), Math.log(100)];
+        for (let k = 0; k < 60; k++) [lo, hi] = entropyOf(row, Math.exp((lo + hi) / 2)) < target ? [(lo + hi) / 2, hi] : [lo, (lo + hi) / 2];
+        expect(Math.log(T)).toBeCloseTo(lo, 7);
+      }
+    }
+  });
+  it("the slope it steps by is the variance of the scaled logits: dH/dlog T by finite difference", () => {
+    for (const T of [0.3, 1, 2.7]) {
+      const h = 1e-5;
+      const numeric = (entropyOf(z, T * Math.exp(h)) - entropyOf(z, T * Math.exp(-h))) / (2 * h);
+      expect(entropyAndSlope(z, T).slope).toBeCloseTo(numeric, 4);
+      expect(entropyAndSlope(z, T).entropy).toBeCloseTo(entropyOf(z, T), 10);
+    }
   });
 });
 
