@@ -25,6 +25,8 @@ const runsBox = $("runs");
 /** ln V of the served model, nats: the highest entropy a target can ask for. */
 let maxEntropy = Math.log(4096);
 let modelName = "";
+/** Which ONNX file of it the server runs (GET /v1/schedules `dtype`): the in-browser engine loads the same one. */
+let modelDtype = "fp32";
 /** Runs of the latest Generate, for the downloads. */
 let runs = [];
 let abort;
@@ -33,7 +35,7 @@ let localApp;
 
 function localEngine() {
   localApp ??= import("/local/engine.js")
-    .then((m) => m.createLocalApp(modelName || "kjv-gpt2-4m", new URL("/", location.href).href))
+    .then((m) => m.createLocalApp(modelName || "kjv-gpt2-4m", new URL("/", location.href).href, modelDtype))
     .catch((err) => {
       localApp = undefined;
       throw err;
@@ -84,6 +86,7 @@ async function describeServer() {
     const [models, fitted] = await Promise.all([getJson("/v1/models"), getJson("/v1/schedules")]);
     const model = models.data[0];
     modelName = model.id;
+    modelDtype = fitted.dtype ?? "fp32";
     maxEntropy = Math.log(model.vocab_size);
     $("model-name").textContent = `${model.id} (vocabulary ${model.vocab_size}, ${model.max_positions} positions)`;
     $("target").max = maxEntropy.toFixed(3);

@@ -14,6 +14,7 @@ import { createApp } from "../http/app.js";
 import { DEFAULT_LIMITS } from "../http/limits.js";
 import { createLoader } from "../http/loader.js";
 import { loadWebModel } from "../model/backend-web.js";
+import { type ModelDtype, parseModelDtype } from "../model/dtype.js";
 import { loadModel, type Model, type ModelFiles } from "../model/model.js";
 import type { OrtModule } from "../model/ort.js";
 
@@ -47,8 +48,8 @@ async function loadOnWebGpu(read: AssetReader, files: ModelFiles): Promise<Model
   return loadModel(ort as unknown as OrtModule, files, { executionProviders: ["webgpu"], graphOptimizationLevel: "all" });
 }
 
-async function loadHere(read: AssetReader, name: string): Promise<Loaded> {
-  const files = await readModelFiles(read, name);
+async function loadHere(read: AssetReader, name: string, dtype: ModelDtype): Promise<Loaded> {
+  const files = await readModelFiles(read, name, dtype);
   const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
   let note = "navigator.gpu is not available";
   if (gpu && (await gpu.requestAdapter().catch(() => null))) {
@@ -64,11 +65,15 @@ async function loadHere(read: AssetReader, name: string): Promise<Loaded> {
   return { model, backend: { name: "wasm", note } };
 }
 
-/** The app over model `name`, reading the asset tree at `base` (the page's origin). */
-export function createLocalApp(name: string, base: string): LocalApp {
+/**
+ * The app over model `name`, reading the asset tree at `base` (the page's origin), on the ONNX
+ * file `dtype` names (the server's, from GET /v1/schedules, so that both give the same tokens).
+ */
+export function createLocalApp(name: string, base: string, dtype = "fp32"): LocalApp {
+  const variant = parseModelDtype(dtype, "fp32");
   const read = urlReader((url) => fetch(url), base);
   const load = createLoader(async () => {
-    const loaded = await loadHere(read, name);
+    const loaded = await loadHere(read, name, variant);
     return { ...loaded, catalog: await readCatalog(read, loaded.model.id) };
   });
   const app = createApp({ modelName: name, limits: DEFAULT_LIMITS, getModel: load });
