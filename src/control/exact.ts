@@ -20,7 +20,7 @@
 import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Controller, clampTemperature, createFeedbackCounter, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
+import { type Controller, clampTemperature, createFeedbackCounter, EARLY_SOLVE_POSITIONS, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
 
 /**
  * Per-row exact-entropy controller. `estimate[b]` is NaN: the exact value exists only once the
@@ -46,8 +46,8 @@ export function createExactController(options: ExactControllerOptions): Controll
     apply(step: Step): void {
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
-        if (temperature[b] === undefined && solveFirst) {
-          temperature[b] = temperatureForEntropy(rowOf(step.logits, step, b), o.target - offset(step.position), o.tMin, o.tMax);
+        if (solveFirst && (temperature[b] === undefined || step.position < EARLY_SOLVE_POSITIONS)) {
+          temperature[b] = temperatureForEntropy(rowOf(step.logits, step, b), o.target - offset(step.position), o.tMin, o.tMax, temperature[b]);
         }
         scaleRowInto(step, b, temperature[b] ?? tInit);
         step.estimate[b] = Number.NaN;

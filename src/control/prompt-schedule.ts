@@ -17,7 +17,7 @@
 import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
+import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, EARLY_SOLVE_POSITIONS, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
 import { type ScheduleSet, temperatureAt } from "./schedule.js";
 
 export interface PromptScheduleOptions extends ControllerOptions {
@@ -43,9 +43,10 @@ export function createPromptScheduleController(options: PromptScheduleOptions): 
    * what its conditional entropy should read there, target − offset(t), or runs the fitted T
    * when there is no offset to say so.
    */
-  const initialCorrection = (z: Float32Array, position: number, fitted: number): number => {
+  const initialCorrection = (z: Float32Array, position: number, fitted: number, last?: number): number => {
     const aim = position === 0 ? o.target : offset ? o.target - offset(position) : undefined;
-    return aim === undefined ? 0 : Math.log(temperatureForEntropy(z, aim, o.tMin, o.tMax) / fitted);
+    const start = last === undefined ? undefined : fitted * Math.exp(last);
+    return aim === undefined ? 0 : Math.log(temperatureForEntropy(z, aim, o.tMin, o.tMax, start) / fitted);
   };
   return {
     name: "schedule",
@@ -56,7 +57,10 @@ export function createPromptScheduleController(options: PromptScheduleOptions): 
       const fitted = temperatureAt(schedules, o.target, step.position);
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
-        if (correction[b] === undefined) correction[b] = initialCorrection(rowOf(step.logits, step, b), step.position, fitted);
+        // With an offset to aim by, the first positions are solved exactly too (EARLY_SOLVE_POSITIONS).
+        if (correction[b] === undefined || (offset && step.position < EARLY_SOLVE_POSITIONS)) {
+          correction[b] = initialCorrection(rowOf(step.logits, step, b), step.position, fitted, correction[b]);
+        }
         scaleRowInto(step, b, clampTemperature(fitted * Math.exp(correction[b]!), o));
         step.estimate[b] = o.target;
       }

@@ -26,7 +26,16 @@ import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import { type Calibration, predictEntropy, scaledStatistic, solveStatistic, statisticOf, temperatureFor, validateCalibration } from "./calibration.js";
-import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, integrateCorrectionsInPlace, resolveControllerOptions, TEMPERATURE_BOUNDS } from "./controller.js";
+import {
+  type Controller,
+  type ControllerOptions,
+  clampTemperature,
+  createFeedbackCounter,
+  EARLY_SOLVE_POSITIONS,
+  integrateCorrectionsInPlace,
+  resolveControllerOptions,
+  TEMPERATURE_BOUNDS,
+} from "./controller.js";
 
 export interface ProxyControllerOptions extends ControllerOptions {
   calibration: Calibration;
@@ -57,7 +66,11 @@ export function createProxyController(options: ProxyControllerOptions): Controll
         const raw = statisticOf(logitStats(z), calibration.statistic);
         const feedForward = temperatureFor(calibration.statistic, raw, xStar);
         // Solved over the whole allowed range, not [t_min, t_max]: the correction is the table's error on this prompt, and the clamp below still applies.
-        if (correction[b] === undefined && step.position === 0) correction[b] = Math.log(temperatureForEntropy(z, o.target - offset(0), ...TEMPERATURE_BOUNDS) / feedForward);
+        // The first positions are solved exactly (EARLY_SOLVE_POSITIONS); the correction is then the table's error there, which feedback carries on.
+        if (step.position < EARLY_SOLVE_POSITIONS) {
+          const start = correction[b] === undefined ? undefined : feedForward * Math.exp(correction[b]!);
+          correction[b] = Math.log(temperatureForEntropy(z, o.target - offset(step.position), ...TEMPERATURE_BOUNDS, start) / feedForward);
+        }
         const temperature = clampTemperature(feedForward * Math.exp(correction[b] ?? 0), o);
         scaleRowInto(step, b, temperature);
         step.estimate[b] = predictEntropy(calibration, scaledStatistic(calibration.statistic, raw, temperature));

@@ -42,18 +42,22 @@ export function entropyAndSlope(z: Float32Array, temperature: number): { entropy
  * The temperature in [tMin, tMax] at which the entropy of softmax(z / T) is `target` nats.
  * Returns tMin (tMax) when the target lies below (above) what the range can reach.
  */
-export function temperatureForEntropy(z: Float32Array, target: number, tMin: number, tMax: number): number {
-  return solveTemperature(z, target, tMin, tMax).temperature;
+export function temperatureForEntropy(z: Float32Array, target: number, tMin: number, tMax: number, start?: number): number {
+  return solveTemperature(z, target, tMin, tMax, start).temperature;
 }
 
-/** temperatureForEntropy, with the passes over the logits it took (each V exponentials). */
-export function solveTemperature(z: Float32Array, target: number, tMin: number, tMax: number): { temperature: number; passes: number } {
+/**
+ * temperatureForEntropy, with the passes over the logits it took (each V exponentials). `start`
+ * is where Newton begins (the last position's answer, when solving token after token); T = 1 or
+ * the bracket's middle without it.
+ */
+export function solveTemperature(z: Float32Array, target: number, tMin: number, tMax: number, start?: number): { temperature: number; passes: number } {
   if (!(entropyOf(z, tMin) < target)) return { temperature: tMin, passes: 1 };
   if (!(entropyOf(z, tMax) > target)) return { temperature: tMax, passes: 2 };
   let lo = Math.log(tMin);
   let hi = Math.log(tMax);
   // T = 1 (u = 0) is where most solves land near; else the bracket's middle.
-  let u = lo < 0 && hi > 0 ? 0 : 0.5 * (lo + hi);
+  let u = start !== undefined && start > tMin && start < tMax ? Math.log(start) : lo < 0 && hi > 0 ? 0 : 0.5 * (lo + hi);
   let passes = 2;
   for (let k = 0; k < MAX_PASSES && hi - lo > 1e-12; k++) {
     const { entropy, slope } = entropyAndSlope(z, Math.exp(u));
