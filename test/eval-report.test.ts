@@ -95,7 +95,7 @@ describe("evaluation report", () => {
     expect(modeColor("mirostat τ=3.4")).not.toBe(modeColor("fixed T=0.70"));
   });
 
-  it.each(["docs/eval", "docs/eval-q8"])("the committed %s/README.md is the rendering of the committed results.json", async (dir) => {
+  it.each(["docs/eval"])("the committed %s/README.md is the rendering of the committed results.json", async (dir) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
     expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
