@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EARLY_SOLVE_POSITIONS } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createFixedController } from "../src/control/fixed.js";
 import { drive, meanOver } from "./plant.js";
@@ -55,5 +56,15 @@ describe("exact controller", () => {
     c.reset?.();
     const again = drive(c, { ...plant, steps: 30 });
     expect(again.temperature).toEqual(first.temperature);
+  });
+});
+
+describe("exact's first positions", () => {
+  it("solves every row to target − offset(t) for the first EARLY_SOLVE_POSITIONS positions, then leaves it to feedback", () => {
+    const offset = (t: number) => 0.07 * t;
+    const trace = drive(createExactController({ target, offset }), plant);
+    for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) for (const h of trace.entropy[t]!) expect(Math.abs(h - (target - offset(t)))).toBeLessThan(1e-3);
+    const after = trace.entropy[EARLY_SOLVE_POSITIONS]!;
+    expect(after.some((h) => Math.abs(h - (target - offset(EARLY_SOLVE_POSITIONS))) > 1e-3)).toBe(true);
   });
 });

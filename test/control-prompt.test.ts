@@ -4,6 +4,7 @@
  * prompt-aware schedule and the marginal controller aim with (sign errors there must fail).
  */
 import { describe, expect, it } from "vitest";
+import { EARLY_SOLVE_POSITIONS } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createMarginalController } from "../src/control/marginal.js";
 import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
@@ -117,6 +118,15 @@ describe("prompt-aware schedule", () => {
       const trace = drive(createPromptScheduleController({ schedules, target }), { ...plant, steps: 1 });
       for (const h of trace.entropy[0]!) expect(Math.abs(h - target)).toBeLessThan(1e-3);
     }
+  });
+
+  it("with an offset, solves every row's first EARLY_SOLVE_POSITIONS positions to target − offset(t), then runs the fitted T with feedback", () => {
+    const offset = (t: number) => 0.06 * t;
+    const trace = drive(createPromptScheduleController({ schedules, target: 5, gain: 0.1, offset }), plant);
+    for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) for (const h of trace.entropy[t]!) expect(Math.abs(h - (5 - offset(t)))).toBeLessThan(1e-3);
+    // past them the entropy is no longer pinned: the fitted T and feedback steer
+    const after = trace.entropy[EARLY_SOLVE_POSITIONS]!;
+    expect(after.some((h) => Math.abs(h - (5 - offset(EARLY_SOLVE_POSITIONS))) > 1e-3)).toBe(true);
   });
 
   it("aims each row's conditional entropy at target − offset(t): a wrong-signed offset misses by 2·offset", () => {

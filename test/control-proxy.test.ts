@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Calibration, offsetFromTable, predictEntropy, solveStatistic, temperatureFor, validateCalibration } from "../src/control/calibration.js";
+import { EARLY_SOLVE_POSITIONS } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createProxyController } from "../src/control/proxy.js";
 import { entropyOf } from "../src/sampling/entropy.js";
@@ -79,14 +80,15 @@ describe("calibration table", () => {
 });
 
 describe("proxy controller", () => {
-  it("feed-forward alone follows the drifting scale from the first step", () => {
+  it("feed-forward alone follows the drifting scale from the first step after the solved ones", () => {
     const proxy = drive(createProxyController({ target, calibration, gain: 0 }), plant);
     const exact = drive(createExactController({ target }), plant);
+    // Both solve the first EARLY_SOLVE_POSITIONS exactly; from there the proxy's table follows the drift, exact's feedback lags it.
     const firstSteps = (h: number[][]) =>
       meanOver(
         h.map((r) => r.map((x) => Math.abs(x - target))),
-        0,
-        10,
+        EARLY_SOLVE_POSITIONS,
+        EARLY_SOLVE_POSITIONS + 10,
       );
     expect(firstSteps(proxy.entropy)).toBeLessThan(0.2);
     expect(firstSteps(proxy.entropy)).toBeLessThan(firstSteps(exact.entropy));
@@ -94,9 +96,9 @@ describe("proxy controller", () => {
   });
 
   it("feedback removes a calibration bias that feed-forward alone keeps", () => {
-    // Rows first seen after the prompt (a handover): no first-token solve, so only feedback can correct the table.
-    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), { ...plant, firstPosition: 1 });
-    const closed = drive(createProxyController({ target, calibration: biased }), { ...plant, firstPosition: 1 });
+    // Rows first seen after the solved positions (a handover): no exact solve, so only feedback can correct the table.
+    const open = drive(createProxyController({ target, calibration: biased, gain: 0 }), { ...plant, firstPosition: EARLY_SOLVE_POSITIONS });
+    const closed = drive(createProxyController({ target, calibration: biased }), { ...plant, firstPosition: EARLY_SOLVE_POSITIONS });
     expect(meanOver(open.entropy, 300)).toBeLessThan(target - 0.3);
     expect(Math.abs(meanOver(closed.entropy, 300) - target)).toBeLessThan(0.05);
   });
@@ -105,6 +107,14 @@ describe("proxy controller", () => {
     const trace = drive(createProxyController({ target, calibration: biased, gain: 0 }), plant);
     for (const h of trace.entropy[0]!) expect(Math.abs(h - target)).toBeLessThan(1e-3);
     expect(Math.abs(meanOver(trace.entropy, 1) - target)).toBeLessThan(0.05);
+  });
+
+  it("solves every row's first EARLY_SOLVE_POSITIONS positions to target − offset(t), exactly, then leaves them to feedback", () => {
+    const offset = (t: number) => 0.05 * t;
+    const trace = drive(createProxyController({ target, calibration: biased, gain: 0, offset }), plant);
+    for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) for (const h of trace.entropy[t]!) expect(Math.abs(h - (target - offset(t)))).toBeLessThan(1e-3);
+    // with no feedback, the table (biased +0.5) steers alone once the solves stop: rows read off target − offset(t)
+    expect(Math.abs(trace.entropy[EARLY_SOLVE_POSITIONS]![0]! - (target - offset(EARLY_SOLVE_POSITIONS)))).toBeGreaterThan(1e-3);
   });
 
   it("aims conditional entropy at target − offset(t)", () => {
