@@ -13,6 +13,7 @@ import { tableAtTarget, validateTargetTable } from "../src/control/target-table.
 import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
+import { marginalEntropyAndSlope, temperatureForMarginalEntropy } from "../src/sampling/solve-marginal-temperature.js";
 import { entropyAndSlope, solveTemperature, temperatureForEntropy } from "../src/sampling/solve-temperature.js";
 import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
@@ -160,6 +161,42 @@ describe("marginal controller on the 30-row scale", () => {
     const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
     const trace = drive(createMarginalController({ target: 5.5, offset: () => 0.6 }), plant);
     expect(Math.abs(meanOver(trace.marginal, 300) - 4.9)).toBeLessThan(0.05);
+  });
+
+  it("solves the batch's T for its marginal to target − offset(t) over the first EARLY_SOLVE_POSITIONS positions, then leaves it to feedback", () => {
+    const plant = { rows: 4, vocab: 512, steps: 40, seed: 8 };
+    const offset = (t: number) => 0.05 * t;
+    const trace = drive(createMarginalController({ target: 5.5, offset }), plant);
+    for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) expect(Math.abs(trace.marginal[t]! - (5.5 - offset(t)))).toBeLessThan(1e-3);
+    expect(Math.abs(trace.marginal[EARLY_SOLVE_POSITIONS]! - (5.5 - offset(EARLY_SOLVE_POSITIONS)))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("temperatureForMarginalEntropy", () => {
+  const rows = 3;
+  const vocab = 600;
+  const logits = fillGaussian(createRng(11), new Float32Array(rows * vocab)).map((v, i) => (i % 7 === 0 ? -Infinity : 3 * v));
+  const all = new Uint8Array(rows).fill(1);
+  it("hits the batch's marginal entropy to 1e-8 nats in a few passes, active rows only", () => {
+    // at T → 0 three rows' argmaxes mix to about ln 3 nats: targets above it
+    for (const target of [1.5, 4, 6]) {
+      const { temperature, passes } = temperatureForMarginalEntropy(logits, rows, vocab, all, target, 0.001, 100);
+      expect(Math.abs(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy - target)).toBeLessThan(1e-8);
+      expect(passes).toBeLessThanOrEqual(14);
+    }
+    const two = Uint8Array.from([1, 0, 1]);
+    const { temperature } = temperatureForMarginalEntropy(logits, rows, vocab, two, 4, 0.001, 100);
+    expect(marginalEntropyAndSlope(logits, rows, vocab, two, temperature).entropy).toBeCloseTo(4, 8);
+    expect(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy).not.toBeCloseTo(4, 3);
+  });
+  it("one active row is one row's entropy; the slope is dH/dlog T by finite difference", () => {
+    const one = Uint8Array.from([0, 1, 0]);
+    expect(marginalEntropyAndSlope(logits, rows, vocab, one, 1.3).entropy).toBeCloseTo(entropyOf(logits.subarray(vocab, 2 * vocab), 1.3), 10);
+    for (const T of [0.4, 1, 2.5]) {
+      const h = 1e-5;
+      const numeric = (marginalEntropyAndSlope(logits, rows, vocab, all, T * Math.exp(h)).entropy - marginalEntropyAndSlope(logits, rows, vocab, all, T * Math.exp(-h)).entropy) / (2 * h);
+      expect(marginalEntropyAndSlope(logits, rows, vocab, all, T).slope).toBeCloseTo(numeric, 4);
+    }
   });
 });
 
