@@ -97,7 +97,7 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
     const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
     return [
       { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
-      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first token solved, gain ${calibration.gain}`, rows: ROWS, make: api({ mode: "schedule", target }) },
+      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first 10 positions solved, gain ${calibration.gain}`, rows: ROWS, make: api({ mode: "schedule", target }) },
       { target, mode: "schedule_open", label: "schedule_open", setting: "fitted knots, open loop", rows: ROWS, make: api({ mode: "schedule_open", target }) },
       {
         target,
