@@ -5,15 +5,10 @@
  * H(p̄) rises with T like one row's entropy, and its slope in u = log T comes from the same pass:
  * dp_b,i/du = −p_b,i (s_b,i − E_b[s]) with s = z / T, so
  * dH/du = −Σ_i (dp̄_i/du) log p̄_i = (1/n) Σ_b Σ_i p_b,i (s_b,i − E_b[s]) log p̄_i.
- * Newton's method on u inside a bracket that every evaluation narrows, bisection whenever a step
- * would leave it (as solve-temperature.ts does for one row). Costs n·V exponentials and V logs
- * per pass; a warm start from the last position's T takes a few.
+ * The solve is solve-temperature.ts's Newton on u = log T, with this entropy. Costs n·V
+ * exponentials and V logs per pass; a warm start from the last position's T takes a few.
  */
-
-/** Most passes after the two at the bracket's ends. */
-const MAX_PASSES = 60;
-/** Stop once the marginal entropy is this close to the target, nats. */
-const TOLERANCE = 1e-9;
+import { newtonOnLogT } from "./solve-temperature.js";
 
 /** H(mean over active rows of softmax(z_b / T)), nats, and its slope dH/d(log T). */
 export function marginalEntropyAndSlope(logits: Float32Array, rows: number, vocab: number, active: Uint8Array, temperature: number): { entropy: number; slope: number } {
@@ -76,22 +71,5 @@ export function temperatureForMarginalEntropy(
   tMax: number,
   start?: number,
 ): { temperature: number; passes: number } {
-  const at = (t: number) => marginalEntropyAndSlope(logits, rows, vocab, active, t);
-  if (!(at(tMin).entropy < target)) return { temperature: tMin, passes: 1 };
-  if (!(at(tMax).entropy > target)) return { temperature: tMax, passes: 2 };
-  let lo = Math.log(tMin);
-  let hi = Math.log(tMax);
-  let u = start !== undefined && start > tMin && start < tMax ? Math.log(start) : lo < 0 && hi > 0 ? 0 : 0.5 * (lo + hi);
-  let passes = 2;
-  for (let k = 0; k < MAX_PASSES && hi - lo > 1e-12; k++) {
-    const { entropy, slope } = at(Math.exp(u));
-    passes++;
-    const miss = entropy - target;
-    if (Math.abs(miss) < TOLERANCE) break;
-    if (miss < 0) lo = u;
-    else hi = u;
-    const newton = u - miss / slope;
-    u = slope > 0 && newton > lo && newton < hi ? newton : 0.5 * (lo + hi);
-  }
-  return { temperature: Math.exp(u), passes };
+  return newtonOnLogT((t) => marginalEntropyAndSlope(logits, rows, vocab, active, t), target, tMin, tMax, start);
 }

@@ -11,7 +11,6 @@
  * entropy: solving it there holds the target exactly for the caller's own prompt. Costs V
  * exponentials per pass; it runs once per row of a request, not per token.
  */
-import { entropyOf } from "./entropy.js";
 
 /** Most passes after the two at the bracket's ends; bisection alone would be within 2^-60 by then. */
 const MAX_PASSES = 60;
@@ -52,15 +51,26 @@ export function temperatureForEntropy(z: Float32Array, target: number, tMin: num
  * the bracket's middle without it.
  */
 export function solveTemperature(z: Float32Array, target: number, tMin: number, tMax: number, start?: number): { temperature: number; passes: number } {
-  if (!(entropyOf(z, tMin) < target)) return { temperature: tMin, passes: 1 };
-  if (!(entropyOf(z, tMax) > target)) return { temperature: tMax, passes: 2 };
+  return newtonOnLogT((temperature) => entropyAndSlope(z, temperature), target, tMin, tMax, start);
+}
+
+/**
+ * The T in [tMin, tMax] at which `at(T).entropy` is `target`, for any entropy that rises with T
+ * and reports its slope in log T (one row's here, a batch's marginal in
+ * solve-marginal-temperature.ts): the bracket's ends first, then Newton on u = log T inside a
+ * bracket every evaluation narrows, bisecting when a step would leave it. Returns the clamp
+ * whose end the target lies beyond, and the evaluations it took.
+ */
+export function newtonOnLogT(at: (temperature: number) => { entropy: number; slope: number }, target: number, tMin: number, tMax: number, start?: number): { temperature: number; passes: number } {
+  if (!(at(tMin).entropy < target)) return { temperature: tMin, passes: 1 };
+  if (!(at(tMax).entropy > target)) return { temperature: tMax, passes: 2 };
   let lo = Math.log(tMin);
   let hi = Math.log(tMax);
-  // T = 1 (u = 0) is where most solves land near; else the bracket's middle.
+  // The caller's start (the last position's T); else T = 1 (u = 0), where most solves land near, or the bracket's middle.
   let u = start !== undefined && start > tMin && start < tMax ? Math.log(start) : lo < 0 && hi > 0 ? 0 : 0.5 * (lo + hi);
   let passes = 2;
   for (let k = 0; k < MAX_PASSES && hi - lo > 1e-12; k++) {
-    const { entropy, slope } = entropyAndSlope(z, Math.exp(u));
+    const { entropy, slope } = at(Math.exp(u));
     passes++;
     const miss = entropy - target;
     if (Math.abs(miss) < TOLERANCE) break;
