@@ -35,7 +35,7 @@ describe("temperatureForEntropy", () => {
       for (const target of [0.3, 2.5, 6]) {
         const { temperature: T, passes } = solveTemperature(row, target, 0.001, 100);
         expect(Math.abs(entropyOf(row, T) - target)).toBeLessThan(1e-8);
-        // the two ends, then Newton: a handful of passes where bisection takes 40
+        // Newton from T = 1: a handful of passes where bisection takes 40
         expect(passes).toBeLessThanOrEqual(12);
         // bisection's answer, 60 halvings of the same bracket in log T
         let [lo, hi] = [Math.log(0.001), Math.log(100)];
@@ -43,6 +43,21 @@ describe("temperatureForEntropy", () => {
         expect(Math.log(T)).toBeCloseTo(lo, 7);
       }
     }
+  });
+  it("a warm start near the answer costs a few passes: the bracket's ends are evaluated only when a step points past them", () => {
+    for (const target of [2.5, 5, 7]) {
+      const cold = solveTemperature(z, target, 0.001, 100);
+      const warm = solveTemperature(z, target, 0.001, 100, cold.temperature * 1.05);
+      expect(Math.abs(entropyOf(z, warm.temperature) - target)).toBeLessThan(1e-8);
+      expect(warm.passes).toBeLessThanOrEqual(4);
+      expect(warm.passes).toBeLessThan(cold.passes);
+    }
+    // a target beyond an end: Newton steps to that end, sees the target still beyond it, and clamps
+    const above = solveTemperature(z, 8.3, 0.05, 1, 0.9);
+    expect(above).toEqual({ temperature: 1, passes: 2 });
+    const below = solveTemperature(z, 0, 0.05, 1, 0.06);
+    expect(below.temperature).toBe(0.05);
+    expect(below.passes).toBe(2);
   });
   it("the slope it steps by is the variance of the scaled logits: dH/dlog T by finite difference", () => {
     for (const T of [0.3, 1, 2.7]) {

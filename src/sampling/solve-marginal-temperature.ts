@@ -10,12 +10,31 @@
  */
 import { newtonOnLogT } from "./solve-temperature.js";
 
+/** Per-solve buffers: allocated once per solve, not per pass (a pass at n = 8 would otherwise allocate n·V doubles). */
+export interface MarginalScratch {
+  readonly probs: Float64Array;
+  /** p̄ while it is summed, then log p̄ (0 where p̄ = 0). */
+  readonly mean: Float64Array;
+  /** E_b[z / T] per row. */
+  readonly expected: Float64Array;
+}
+
+export function marginalScratch(rows: number, vocab: number): MarginalScratch {
+  return { probs: new Float64Array(rows * vocab), mean: new Float64Array(vocab), expected: new Float64Array(rows) };
+}
+
 /** H(mean over active rows of softmax(z_b / T)), nats, and its slope dH/d(log T). */
-export function marginalEntropyAndSlope(logits: Float32Array, rows: number, vocab: number, active: Uint8Array, temperature: number): { entropy: number; slope: number } {
+export function marginalEntropyAndSlope(
+  logits: Float32Array,
+  rows: number,
+  vocab: number,
+  active: Uint8Array,
+  temperature: number,
+  scratch: MarginalScratch = marginalScratch(rows, vocab),
+): { entropy: number; slope: number } {
   const inv = 1 / temperature;
-  const probs = new Float64Array(rows * vocab);
-  const centred = new Float64Array(rows * vocab);
-  const mean = new Float64Array(vocab);
+  const { probs, mean, expected } = scratch;
+  mean.fill(0);
   let count = 0;
   for (let b = 0; b < rows; b++) {
     if (active[b] === 0) continue;
@@ -29,31 +48,36 @@ export function marginalEntropyAndSlope(logits: Float32Array, rows: number, voca
       probs[base + i] = w;
       sum += w;
     }
-    let expected = 0;
+    let e = 0;
     for (let i = 0; i < vocab; i++) {
       const p = probs[base + i]! / sum;
       probs[base + i] = p;
-      if (p > 0) expected += p * (logits[base + i]! * inv);
+      if (p > 0) {
+        e += p * (logits[base + i]! * inv);
+        mean[i]! += p;
+      }
     }
-    for (let i = 0; i < vocab; i++) {
-      const p = probs[base + i]!;
-      centred[base + i] = p > 0 ? p * (logits[base + i]! * inv - expected) : 0;
-      mean[i]! += p;
-    }
+    expected[b] = e;
   }
   if (count === 0) return { entropy: Number.NaN, slope: Number.NaN };
   let entropy = 0;
-  let slope = 0;
   for (let i = 0; i < vocab; i++) {
     const q = mean[i]! / count;
-    if (q <= 0) continue;
-    const log = Math.log(q);
+    const log = q > 0 ? Math.log(q) : 0;
     entropy -= q * log;
-    let moved = 0;
-    for (let b = 0; b < rows; b++) if (active[b] !== 0) moved += centred[b * vocab + i]!;
-    slope += (moved / count) * log;
+    mean[i] = log;
   }
-  return { entropy, slope: Math.max(0, slope) };
+  let slope = 0;
+  for (let b = 0; b < rows; b++) {
+    if (active[b] === 0) continue;
+    const base = b * vocab;
+    const e = expected[b]!;
+    for (let i = 0; i < vocab; i++) {
+      const p = probs[base + i]!;
+      if (p > 0) slope += p * (logits[base + i]! * inv - e) * mean[i]!;
+    }
+  }
+  return { entropy, slope: Math.max(0, slope / count) };
 }
 
 /**
@@ -71,5 +95,6 @@ export function temperatureForMarginalEntropy(
   tMax: number,
   start?: number,
 ): { temperature: number; passes: number } {
-  return newtonOnLogT((t) => marginalEntropyAndSlope(logits, rows, vocab, active, t), target, tMin, tMax, start);
+  const scratch = marginalScratch(rows, vocab);
+  return newtonOnLogT((t) => marginalEntropyAndSlope(logits, rows, vocab, active, t, scratch), target, tMin, tMax, start);
 }

@@ -12,7 +12,7 @@
  * exponentials per pass; it runs once per row of a request, not per token.
  */
 
-/** Most passes after the two at the bracket's ends; bisection alone would be within 2^-60 by then. */
+/** Most passes; bisection alone would be within 2^-60 of the range by then. */
 const MAX_PASSES = 60;
 /** Stop once the entropy is this close to the target, nats (float32 logits resolve about 1e-7 relative). */
 const TOLERANCE = 1e-9;
@@ -57,27 +57,35 @@ export function solveTemperature(z: Float32Array, target: number, tMin: number, 
 /**
  * The T in [tMin, tMax] at which `at(T).entropy` is `target`, for any entropy that rises with T
  * and reports its slope in log T (one row's here, a batch's marginal in
- * solve-marginal-temperature.ts): the bracket's ends first, then Newton on u = log T inside a
- * bracket every evaluation narrows, bisecting when a step would leave it. Returns the clamp
- * whose end the target lies beyond, and the evaluations it took.
+ * solve-marginal-temperature.ts): Newton on u = log T from `start`, inside a bracket every
+ * evaluation narrows, bisecting when a step would leave it. The bracket's ends are evaluated only
+ * when a step points past them (a warm start near the answer never pays for them: they were 2 of
+ * ~5 passes). Returns the clamp whose end the target lies beyond, and the evaluations it took.
  */
 export function newtonOnLogT(at: (temperature: number) => { entropy: number; slope: number }, target: number, tMin: number, tMax: number, start?: number): { temperature: number; passes: number } {
-  if (!(at(tMin).entropy < target)) return { temperature: tMin, passes: 1 };
-  if (!(at(tMax).entropy > target)) return { temperature: tMax, passes: 2 };
-  let lo = Math.log(tMin);
-  let hi = Math.log(tMax);
+  const uMin = Math.log(tMin);
+  const uMax = Math.log(tMax);
+  let lo = uMin;
+  let hi = uMax;
   // The caller's start (the last position's T); else T = 1 (u = 0), where most solves land near, or the bracket's middle.
   let u = start !== undefined && start > tMin && start < tMax ? Math.log(start) : lo < 0 && hi > 0 ? 0 : 0.5 * (lo + hi);
-  let passes = 2;
+  let passes = 0;
   for (let k = 0; k < MAX_PASSES && hi - lo > 1e-12; k++) {
     const { entropy, slope } = at(Math.exp(u));
     passes++;
     const miss = entropy - target;
     if (Math.abs(miss) < TOLERANCE) break;
+    // At an end of the range with the target still beyond it: the clamp is the answer.
+    if (miss < 0 && u >= uMax) return { temperature: tMax, passes };
+    if (miss > 0 && u <= uMin) return { temperature: tMin, passes };
     if (miss < 0) lo = u;
     else hi = u;
-    const newton = u - miss / slope;
-    u = slope > 0 && newton > lo && newton < hi ? newton : 0.5 * (lo + hi);
+    const newton = slope > 0 ? u - miss / slope : miss < 0 ? Infinity : -Infinity;
+    if (newton > lo && newton < hi) u = newton;
+    // A step past an end not yet evaluated goes to that end: it either brackets the target or is the clamp.
+    else if (newton >= hi && hi === uMax) u = uMax;
+    else if (newton <= lo && lo === uMin) u = uMin;
+    else u = 0.5 * (lo + hi);
   }
   return { temperature: Math.exp(u), passes };
 }
