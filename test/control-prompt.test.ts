@@ -28,19 +28,20 @@ describe("temperatureForEntropy", () => {
     expect(temperatureForEntropy(z, 8.3, 0.05, 1)).toBe(1);
     expect(temperatureForEntropy(z, 0, 0.05, 1)).toBe(0.05);
   });
-  it("Newton's steps land where bisection does, to 1e-9 nats, on peaked, flat and filtered rows", () => {
+  it("Newton's steps land where bisection does, to 1e-4 nats, on peaked, flat and filtered rows", () => {
     const peaked = z.map((v) => 5 * v);
     const filtered = z.map((v, i) => (i % 3 === 0 ? -Infinity : v));
     for (const row of [z, peaked, filtered]) {
       for (const target of [0.3, 2.5, 6]) {
         const { temperature: T, passes } = solveTemperature(row, target, 0.001, 100);
-        expect(Math.abs(entropyOf(row, T) - target)).toBeLessThan(1e-8);
+        // the last step is taken unevaluated once a pass misses by < 1e-2: its error is second order
+        expect(Math.abs(entropyOf(row, T) - target)).toBeLessThan(1e-4);
         // Newton from T = 1: a handful of passes where bisection takes 40
         expect(passes).toBeLessThanOrEqual(12);
         // bisection's answer, 60 halvings of the same bracket in log T
         let [lo, hi] = [Math.log(0.001), Math.log(100)];
         for (let k = 0; k < 60; k++) [lo, hi] = entropyOf(row, Math.exp((lo + hi) / 2)) < target ? [(lo + hi) / 2, hi] : [lo, (lo + hi) / 2];
-        expect(Math.log(T)).toBeCloseTo(lo, 7);
+        expect(Math.abs(entropyOf(row, Math.exp(lo)) - entropyOf(row, T))).toBeLessThan(1e-4);
       }
     }
   });
@@ -48,8 +49,8 @@ describe("temperatureForEntropy", () => {
     for (const target of [2.5, 5, 7]) {
       const cold = solveTemperature(z, target, 0.001, 100);
       const warm = solveTemperature(z, target, 0.001, 100, cold.temperature * 1.05);
-      expect(Math.abs(entropyOf(z, warm.temperature) - target)).toBeLessThan(1e-8);
-      expect(warm.passes).toBeLessThanOrEqual(4);
+      expect(Math.abs(entropyOf(z, warm.temperature) - target)).toBeLessThan(1e-4);
+      expect(warm.passes).toBeLessThanOrEqual(2);
       expect(warm.passes).toBeLessThan(cold.passes);
     }
     // a target beyond an end: Newton steps to that end, sees the target still beyond it, and clamps
@@ -192,16 +193,16 @@ describe("temperatureForMarginalEntropy", () => {
   const vocab = 600;
   const logits = fillGaussian(createRng(11), new Float32Array(rows * vocab)).map((v, i) => (i % 7 === 0 ? -Infinity : 3 * v));
   const all = new Uint8Array(rows).fill(1);
-  it("hits the batch's marginal entropy to 1e-8 nats in a few passes, active rows only", () => {
+  it("hits the batch's marginal entropy to 1e-4 nats in a few passes, active rows only", () => {
     // at T → 0 three rows' argmaxes mix to about ln 3 nats: targets above it
     for (const target of [1.5, 4, 6]) {
       const { temperature, passes } = temperatureForMarginalEntropy(logits, rows, vocab, all, target, 0.001, 100);
-      expect(Math.abs(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy - target)).toBeLessThan(1e-8);
-      expect(passes).toBeLessThanOrEqual(14);
+      expect(Math.abs(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy - target)).toBeLessThan(1e-4);
+      expect(passes).toBeLessThanOrEqual(8);
     }
     const two = Uint8Array.from([1, 0, 1]);
     const { temperature } = temperatureForMarginalEntropy(logits, rows, vocab, two, 4, 0.001, 100);
-    expect(marginalEntropyAndSlope(logits, rows, vocab, two, temperature).entropy).toBeCloseTo(4, 8);
+    expect(marginalEntropyAndSlope(logits, rows, vocab, two, temperature).entropy).toBeCloseTo(4, 4);
     expect(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy).not.toBeCloseTo(4, 3);
   });
   it("one active row is one row's entropy; the slope is dH/dlog T by finite difference", () => {

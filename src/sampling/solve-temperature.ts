@@ -14,14 +14,18 @@
 
 /** Most passes; bisection alone would be within 2^-60 of the range by then. */
 const MAX_PASSES = 60;
-/** Stop once the entropy is this close to the target, nats (float32 logits resolve about 1e-7 relative). */
-const TOLERANCE = 1e-9;
+/**
+ * Once an evaluation misses by less than this (nats), take the Newton step from it and stop without
+ * evaluating again: Newton's error is second order, so that step lands within ~miss² (about 1e-5
+ * nats here, where a window of 30 rows resolves 0.05), and the pass that would confirm it is saved.
+ */
+const FINAL_STEP_WITHIN = 1e-2;
 
 /** Entropy of softmax(z / T), nats, and its slope dH/d(log T) = Var_p(z / T), in one pass after the max. */
-export function entropyAndSlope(z: Float32Array, temperature: number): { entropy: number; slope: number } {
+export function entropyAndSlope(z: Float32Array, temperature: number, zMax: number = maxLogit(z)): { entropy: number; slope: number } {
   const inv = 1 / temperature;
-  let max = -Infinity;
-  for (let i = 0; i < z.length; i++) if (z[i] !== -Infinity && z[i]! * inv > max) max = z[i]! * inv;
+  // max(z / T) is max(z) / T for any T > 0 (rounding is monotonic), so a solve finds it once, not per pass
+  const max = zMax * inv;
   let sum = 0;
   let first = 0;
   let second = 0;
@@ -35,6 +39,13 @@ export function entropyAndSlope(z: Float32Array, temperature: number): { entropy
   }
   const mean = first / sum;
   return { entropy: Math.log(sum) - mean, slope: Math.max(0, second / sum - mean * mean) };
+}
+
+/** The largest logit, −Infinity when every one is filtered out. */
+export function maxLogit(z: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < z.length; i++) if (z[i]! > max) max = z[i]!;
+  return max;
 }
 
 /**
@@ -51,7 +62,8 @@ export function temperatureForEntropy(z: Float32Array, target: number, tMin: num
  * the bracket's middle without it.
  */
 export function solveTemperature(z: Float32Array, target: number, tMin: number, tMax: number, start?: number): { temperature: number; passes: number } {
-  return newtonOnLogT((temperature) => entropyAndSlope(z, temperature), target, tMin, tMax, start);
+  const zMax = maxLogit(z);
+  return newtonOnLogT((temperature) => entropyAndSlope(z, temperature, zMax), target, tMin, tMax, start);
 }
 
 /**
@@ -74,13 +86,14 @@ export function newtonOnLogT(at: (temperature: number) => { entropy: number; slo
     const { entropy, slope } = at(Math.exp(u));
     passes++;
     const miss = entropy - target;
-    if (Math.abs(miss) < TOLERANCE) break;
+    if (miss === 0) break;
     // At an end of the range with the target still beyond it: the clamp is the answer.
     if (miss < 0 && u >= uMax) return { temperature: tMax, passes };
     if (miss > 0 && u <= uMin) return { temperature: tMin, passes };
     if (miss < 0) lo = u;
     else hi = u;
     const newton = slope > 0 ? u - miss / slope : miss < 0 ? Infinity : -Infinity;
+    if (newton > lo && newton < hi && Math.abs(miss) < FINAL_STEP_WITHIN) return { temperature: Math.exp(newton), passes };
     if (newton > lo && newton < hi) u = newton;
     // A step past an end not yet evaluated goes to that end: it either brackets the target or is the clamp.
     else if (newton >= hi && hi === uMax) u = uMax;
