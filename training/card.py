@@ -8,14 +8,14 @@ import os
 
 TEMPLATE = """# {name}
 
-A small GPT-2-architecture causal language model trained from scratch by `training/` in this
+A small {family}-architecture causal language model trained from scratch by `training/` in this
 repository, so that isentropic runs, and its claims can be checked, on a machine with no network.
 It is a toy: it writes King-James-flavoured English, not answers. Every number below is generated
 by the pipeline (`training/card.py`); rerun it rather than editing this file.
 
 | | |
 |---|---|
-| architecture | GPT-2 (`model_type: gpt2`), {n_layer} layers, {n_head} heads, d_model {n_embd}, GELU (tanh), tied embeddings |
+| architecture | {architecture} |
 | parameters | {params:,} |
 | context | {n_positions} positions (trained at full context in its last {long_steps} steps, see below) |
 | tokenizer | byte-level BPE (GPT-2 pre-tokenizer), {vocab} tokens incl. `<|endoftext|>` (id 0), trained by `training/bpe.py` |
@@ -37,7 +37,7 @@ Held-out fixture `{fixture_path}` ({fixture_tokens} tokens): mean NLL **{fixture
 recomputed through onnxruntime by `npm test`.
 {variants}
 Training: {short_steps} steps on {short_len}-token windows at random position offsets (so every
-position embedding trains at a quarter of the cost), then {long_steps} steps on full {n_positions}-token
+position trains at a quarter of the cost), then {long_steps} steps on full {n_positions}-token
 windows; AdamW, lr {lr} with warm-up and cosine decay, seed {seed}.
 
 ## Fixed temperature drifts
@@ -66,7 +66,7 @@ statistic of the raw logits with the exact entropy of softmax(z):
 ```sh
 apt-get install -y python3-torch python3-onnx python3-regex libopenblas0-pthread bible-kjv bible-kjv-text
 npm install          # onnxruntime-node for the parity check
-bash training/build.sh   # train, export, check parity, evaluate, write this card
+{build}   # train, export, check parity, evaluate, write this card
 ```
 """
 
@@ -92,6 +92,20 @@ def variants_section(d):
         f"Rule: {v['inheritance_rule']}. `MODEL_DTYPE=q8` serves `onnx/model_quantized.onnx` (the Worker's default).\n\n"
         "| file | model id | size | KV cache | valid NLL | loss cost | mean KL vs fp32 | mean ΔH (T = 1) | fitted schedules |\n"
         "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def architecture(cfg):
+    """(family, one table cell) for the card, from training.json's config."""
+    if cfg.get("arch") == "llama":
+        return "Llama", (
+            f"Llama (`model_type: llama`), {cfg['n_layer']} layers, {cfg['n_head']} query heads sharing "
+            f"{cfg['n_kv_head']} key/value heads (grouped-query attention), d_model {cfg['n_embd']}, "
+            f"SwiGLU feed-forward {cfg['n_ffn']}, RMSNorm, rotary positions (θ = {cfg['rope_theta']:g}), tied embeddings"
+        )
+    return "GPT-2", (
+        f"GPT-2 (`model_type: gpt2`), {cfg['n_layer']} layers, {cfg['n_head']} heads, d_model {cfg['n_embd']}, "
+        "GELU (tanh), learned positions, tied embeddings"
     )
 
 
@@ -127,9 +141,17 @@ def main():
     )
     proxy_rows = [f"| {k} | {v['pearson']:+.3f} | {v['spearman']:+.3f} |" for k, v in ev["proxy_correlation_T1"].items()]
     variants = variants_section(d)
+    family, arch_cell = architecture(cfg)
+    a = tr["args"]
+    flags = [("--arch", a.get("arch", "gpt2")), ("--d", a["d"]), ("--layers", a["layers"]), ("--heads", a["heads"])]
+    if a.get("kv_heads"):
+        flags.append(("--kv-heads", a["kv_heads"]))
+    flags += [("--short-steps", a["short_steps"]), ("--long-steps", a["long_steps"])]
+    build_cmd = f"MODEL={os.path.normpath(d)} bash training/build.sh " + " ".join(f"{k} {v}" for k, v in flags)
     text = TEMPLATE.format(
+        family=family, architecture=arch_cell, build=build_cmd,
         name=os.path.basename(os.path.normpath(d)), params=tr["parameters"], vocab=cfg["vocab_size"],
-        n_layer=cfg["n_layer"], n_head=cfg["n_head"], n_embd=cfg["n_embd"], n_positions=cfg["n_positions"],
+        n_positions=cfg["n_positions"],
         long_steps=tr["args"]["long_steps"], short_steps=tr["args"]["short_steps"], short_len=tr["args"]["short_len"],
         lr=tr["args"]["lr"], seed=tr["args"]["seed"],
         train_tokens=tr["train_tokens"], valid_tokens=tr["valid_tokens_scored"],

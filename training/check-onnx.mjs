@@ -10,9 +10,10 @@ const dir = process.argv[2];
 const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
 const fixture = JSON.parse(readFileSync(new URL("./work/parity.json", import.meta.url), "utf8"));
 const session = await ort.InferenceSession.create(join(dir, "onnx", "model.onnx"));
-const layers = config.n_layer;
-const heads = config.n_head;
-const headDim = config.n_embd / heads;
+// GPT-2 and Llama name their sizes differently (src/model/config.ts maps both the same way)
+const layers = config.n_layer ?? config.num_hidden_layers;
+const heads = config.num_key_value_heads ?? config.n_head ?? config.num_attention_heads;
+const headDim = config.head_dim ?? (config.n_embd ?? config.hidden_size) / (config.n_head ?? config.num_attention_heads);
 const V = config.vocab_size;
 
 const i64 = (values, dims) => new ort.Tensor("int64", BigInt64Array.from(values, BigInt), dims);

@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import bpe  # noqa: E402
 from export import load  # noqa: E402
+from llama import LlamaDecoder  # noqa: E402
 
 WINDOWS = [(0, 10), (10, 50), (50, 300), (300, 1000)]
 PROMPT = "And it came to pass"
@@ -86,7 +87,8 @@ def pearson(a, b):
 def rollout(model, prompt_ids, temperature, batch, tokens, gen, boot_weights, collect_stats):
     """Sample `batch` continuations; return per-position marginal/conditional entropies and bootstraps."""
     ids = torch.tensor(prompt_ids).unsqueeze(0).expand(batch, -1)
-    decoder = Decoder(model, batch, len(prompt_ids) + tokens)
+    make = LlamaDecoder if model.cfg.get("arch") == "llama" else Decoder
+    decoder = make(model, batch, len(prompt_ids) + tokens)
     z = decoder.step(ids)
     marg, cond = np.zeros(tokens), np.zeros(tokens)
     boot_marg = np.zeros((boot_weights.shape[0], tokens))

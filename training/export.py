@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import GPT  # noqa: E402
+import arch  # noqa: E402
 
 
 class WithPast(torch.nn.Module):
@@ -42,16 +42,15 @@ class WithPast(torch.nn.Module):
 def load(model_dir):
     with open(os.path.join(model_dir, "config.json")) as f:
         hf = json.load(f)
-    cfg = {k: hf[k] for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")}
-    model = GPT(cfg)
-    work = os.path.join(os.path.dirname(__file__), "work")
-    model.load_state_dict(torch.load(os.path.join(work, "model.pt")))
+    cfg = arch.cfg_from_hf(hf)
+    model = arch.build(cfg)
+    model.load_state_dict(torch.load(arch.checkpoint(model_dir)))
     model.eval()
     return model, cfg
 
 
 def export(model, cfg, path):
-    L, H, hd = cfg["n_layer"], cfg["n_head"], cfg["n_embd"] // cfg["n_head"]
+    L, H, hd = cfg["n_layer"], arch.kv_heads(cfg), cfg["n_embd"] // cfg["n_head"]
     b, s, p = 2, 3, 4
     ids = torch.randint(0, cfg["vocab_size"], (b, s))
     mask = torch.ones(b, p + s, dtype=torch.long)

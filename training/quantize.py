@@ -5,8 +5,8 @@ Weight matrices become int8 with one scale per output column, symmetric (Jacob e
 Activations are quantized at run time, per tensor (uint8, asymmetric), by DynamicQuantizeLinear:
 the pattern onnxruntime's own dynamic quantizer writes, which its graph optimiser fuses into one
 integer kernel (DynamicQuantizeMatMul) on every CPU build, the wasm one included. Embedding
-tables (token and position) are int8 with one scale per row, dequantized after the Gather, so
-only the rows a step reads are ever widened.
+tables (token and learned position) are int8 with one scale per row, dequantized after the Gather,
+so only the rows a step reads are ever widened; rotary cos/sin tables stay float32.
 
 The KV cache goes in and out as float16 (past_key_values.* inputs, present.* outputs), widened to
 float32 inside the graph: the cache is what a generation holds for its whole life (n rows x
@@ -122,7 +122,10 @@ class Rewriter:
                     return self.matmul(node, node.input[0], w, node.input[2] if len(node.input) > 2 else None)
         if node.op_type == "Gather" and attrs.get("axis", 0) == 0:
             w = self.weight(node.input[0])
-            if w is not None:
+            # rotary cos/sin tables (Llama) stay float32: they are position tables of exact values
+            # (row 0 is all ones / all zeros), small, and every attention step multiplies by them
+            rotary = w is not None and w.ndim == 2 and (np.all(w[0] == 1.0) or np.all(w[0] == 0.0))
+            if w is not None and not rotary:
                 self.dropped.add(node.input[0])
                 return self.gather(node, w)
         return [node]

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 import bpe  # noqa: E402
 import corpus  # noqa: E402
-from model import GPT, hf_config  # noqa: E402
+import arch  # noqa: E402
 
 
 def windows(rng, stream, batch, length):
@@ -61,6 +61,9 @@ def main():
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--arch", choices=arch.ARCHS, default="gpt2")
+    ap.add_argument("--kv-heads", type=int, default=None, help="llama: key/value heads (grouped-query attention)")
+    ap.add_argument("--ffn", type=int, default=None, help="llama: SwiGLU hidden size (default 8/3 d, rounded to 64)")
     ap.add_argument("--context", type=int, default=1024)
     ap.add_argument("--short-steps", type=int, default=600)
     ap.add_argument("--short-len", type=int, default=256)
@@ -97,7 +100,10 @@ def main():
           f"({valid_chars / len(valid):.2f} chars/tok), {time.time() - t0:.0f}s", flush=True)
 
     cfg = dict(vocab_size=len(vocab), n_positions=args.context, n_embd=args.d, n_layer=args.layers, n_head=args.heads)
-    model = GPT(cfg)
+    if args.arch == "llama":
+        ffn = args.ffn or 64 * round(8 * args.d / 3 / 64)
+        cfg.update(arch="llama", n_kv_head=args.kv_heads or args.heads, n_ffn=ffn, rms_norm_eps=1e-5, rope_theta=10000.0)
+    model = arch.build(cfg)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -163,8 +169,8 @@ def main():
     with open(os.path.join(args.out, "training.json"), "w") as f:
         json.dump(summary, f, indent=1)
     with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(hf_config(cfg, eos), f, indent=2)
-    torch.save(model.state_dict(), os.path.join(work, "model.pt"))
+        json.dump(arch.hf_config(cfg, eos), f, indent=2)
+    torch.save(model.state_dict(), arch.checkpoint(args.out))
     print(json.dumps({k: v for k, v in summary.items() if k != "curve"}, indent=1))
 
 
