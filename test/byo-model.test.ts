@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
 import { createNodeApp } from "../src/node-app.js";
 import { post } from "./helpers/http.js";
-import { DEFAULT_MODEL_DIR, nodeModel } from "./helpers/model.js";
+import { nodeModel, TEST_MODEL_DIR } from "./helpers/model.js";
 
 const run = promisify(execFile);
 const root = await mkdtemp(join(tmpdir(), "isentropic-byo-"));
@@ -24,7 +24,7 @@ const dir = join(root, "models", name);
 describe("bring your own model", () => {
   test("an export dropped in models/<name>/ is fitted from a cold start, served by MODEL=<name>, and lists its targets", async () => {
     await mkdir(join(dir, "onnx"), { recursive: true });
-    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"]) await copyFile(join(DEFAULT_MODEL_DIR, f), join(dir, f));
+    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"]) await copyFile(join(TEST_MODEL_DIR, f), join(dir, f));
     const id = (await nodeModel()).id;
     const schedules = join(root, "schedules");
     const toy = ["--batch", "4", "--tokens", "40", "--window", "20", "--fit-full", "1", "--fit-mid", "0", "--fit-short", "1", "--eval-full", "1", "--eval-mid", "0", "--eval-short", "1"];

@@ -118,6 +118,22 @@ describe("renderReport", () => {
     ).not.toContain("t = 999");
   });
 
+  it("reports every model given under one title, each in its own section, in order", () => {
+    const file = parseSchedule({ ...raw("sa", 0.1), target: 5 });
+    const md = renderReport(
+      { modelName: "kjv-gpt2-4m", modelId: "aaa", schedules: [{ file, path: "aaa/target-5.json" }], comparisons: [] },
+      { modelName: "kjv-llama-2m", modelId: "bbb", schedules: [{ file, path: "bbb/target-5.json" }], comparisons: [] },
+    );
+    expect(md.match(/^# Fitted schedules/gm)).toHaveLength(1);
+    const first = md.indexOf("## kjv-gpt2-4m (model id `aaa`)");
+    const second = md.indexOf("## kjv-llama-2m (model id `bbb`)");
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(first);
+    expect(md.slice(first, second)).toContain("aaa/target-5.json");
+    expect(md.slice(second)).toContain("bbb/target-5.json");
+    expect(md.slice(second)).not.toContain("aaa/");
+  });
+
   it("counts the windows within 2 % and says how many standard errors each miss lies beyond it", () => {
     const at5 = (bias: Record<string, number>, se?: Record<string, number>) =>
       parseSchedule({ ...raw("sa", 0.1), target: 5, heldout: { rmse_0_300: 0.1, rmse_0_1000: 0.1, window_bias: bias, ...(se ? { window_se: se } : {}) } });

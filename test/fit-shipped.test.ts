@@ -1,6 +1,7 @@
 /**
- * The fitted files shipped for the default model must belong to it: a retrained model without
- * refitted schedules fails here, loudly, instead of steering generations with stale numbers.
+ * The fitted files shipped for the model under test (each shipped model, see vitest.config.ts) must
+ * belong to it: a retrained model without refitted schedules fails here, loudly, instead of
+ * steering generations with stale numbers.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,18 +10,19 @@ import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
 import { parseSchedule } from "../src/control/schedule-schema.js";
 import { WINDOWS, windowLabel } from "../src/fit/metrics.js";
 import { modelIdOf } from "../src/model/model.js";
-import { DEFAULT_MODEL_DIR } from "./helpers/model.js";
+import { TEST_MODEL_DIR } from "./helpers/model.js";
 
-const onnx = join(DEFAULT_MODEL_DIR, "onnx", "model.onnx");
+const onnx = join(TEST_MODEL_DIR, "onnx", "model.onnx");
 
 describe("shipped schedules", () => {
-  it("exist for the current default model, parse, and carry their held-out numbers", async () => {
-    expect(existsSync(onnx), `${onnx} is missing: train and export the default model first`).toBe(true);
+  it("exist for the model's current export, parse, and carry their held-out numbers", async () => {
+    expect(existsSync(onnx), `${onnx} is missing: train and export the model first`).toBe(true);
     const id = await modelIdOf(new Uint8Array(readFileSync(onnx)));
     const dir = join("schedules", id);
-    expect(existsSync(dir), `no fitted schedules for model ${id}: run npm run fit for ${DEFAULT_MODEL_DIR}`).toBe(true);
+    expect(existsSync(dir), `no fitted schedules for model ${id}: run npm run fit for ${TEST_MODEL_DIR}`).toBe(true);
     const catalog = await loadCatalogFromDisk("schedules", id);
-    expect(catalog.schedules?.schedules.length ?? 0).toBeGreaterThanOrEqual(5);
+    // the low end, the middle and the high end of the range at least (the README's cold start fits three)
+    expect(catalog.schedules?.schedules.length ?? 0).toBeGreaterThanOrEqual(3);
     // buildCatalog already refuses a calibration fitted for another model id
     const calibration = catalog.calibration;
     expect(calibration, `no proxy calibration for model ${id}: run npm run fit -- --calibration-only`).toBeDefined();

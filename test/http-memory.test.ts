@@ -1,22 +1,38 @@
 /**
- * The memory budget over HTTP (the app on onnxruntime-node, with MEMORY_BUDGET_MB set small so
- * that the shipped model's baseline of about 70 MiB leaves room for one 400-token row).
+ * The memory budget over HTTP (the app on onnxruntime-node, with MEMORY_BUDGET_MB set, from the
+ * memory model, to the whole MiB above what the model under test and one 400-token row need: room
+ * for that row, not for two, nor for one of 1000 tokens).
  */
 import { describe, expect, test } from "vitest";
+import { KV_DTYPE_BYTES } from "../src/model/causal-lm.js";
+import { baselineBytes, requestMemory, wasmFreeBytes } from "../src/model/memory.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
 
 const model = await nodeModel();
 const body = { model: model.name, prompt: "And God said", max_tokens: 400, seed: 3 };
-const limits = { memoryBudgetMb: 78 };
+/** Baseline + held + transient of one request, bytes, as the admission gate estimates it. */
+const need = (rows: number, maxTokens: number): number => {
+  const m = requestMemory(model.spec, {
+    rows,
+    positions: model.tokenizer.encode(body.prompt).length + maxTokens,
+    kvElementBytes: KV_DTYPE_BYTES[model.lm.kvDtype],
+    wasmFreeBytes: wasmFreeBytes(model.onnxBytes ?? 0),
+    ...(model.lm.rowsPerRun ? { rowsPerRun: model.lm.rowsPerRun } : {}),
+  });
+  return baselineBytes(model.onnxBytes ?? 0) + m.held + m.transient;
+};
+const limits = { memoryBudgetMb: Math.ceil(need(1, 400) / 2 ** 20) };
 
 describe("the memory budget", () => {
   test("a request that could never fit is a 400 naming n, or max_tokens for one row", async () => {
+    expect(need(2, 400)).toBeGreaterThan(limits.memoryBudgetMb * 2 ** 20);
+    expect(need(1, 1000)).toBeGreaterThan(limits.memoryBudgetMb * 2 ** 20);
     const app = await testApp({ limits });
     const wide = await post(app, "/v1/completions", { ...body, n: 2 });
     expect(wide.status).toBe(400);
     const err = await errorOf(wide);
     expect(err).toMatchObject({ type: "invalid_request_error", param: "n" });
-    expect(err.message).toMatch(/n = 2 with max_tokens = 400 needs an estimated [\d.]+ MiB.*MEMORY_BUDGET_MB \(78\)/);
+    expect(err.message).toMatch(new RegExp(`n = 2 with max_tokens = 400 needs an estimated [\\d.]+ MiB.*MEMORY_BUDGET_MB \\(${limits.memoryBudgetMb}\\)`));
     const long = await post(app, "/v1/completions", { ...body, max_tokens: 1000 });
     expect(long.status).toBe(400);
     expect(await errorOf(long)).toMatchObject({ param: "max_tokens" });

@@ -7,7 +7,9 @@ import { parseModelConfig } from "../src/model/config.js";
 import { loadModel } from "../src/model/model.js";
 import type { OrtModule } from "../src/model/ort.js";
 import { createTextStream } from "../src/model/tokenizer.js";
-import { DEFAULT_MODEL_DIR, nodeModel, nodeModelQ8, webModel, webModelQ8 } from "./helpers/model.js";
+import { nodeModel, nodeModelQ8, TEST_MODEL, TEST_MODEL_DIR, webModel, webModelQ8 } from "./helpers/model.js";
+
+const config = JSON.parse(await readFile(`${TEST_MODEL_DIR}/config.json`, "utf8")) as Record<string, unknown>;
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array): number => {
   let d = 0;
@@ -48,15 +50,22 @@ describe("model config", () => {
   });
 });
 
-describe("default model", () => {
+describe(`model ${TEST_MODEL}`, () => {
   test("loads on onnxruntime-node with the advertised shapes", async () => {
     const m = await nodeModel();
-    expect(m.spec).toMatchObject({ modelType: "gpt2", maxPositions: 1024, vocabSize: 4096, eosTokenIds: [0] });
+    expect(m.spec).toMatchObject({ modelType: config["model_type"], maxPositions: 1024, vocabSize: 4096, eosTokenIds: [0] });
+    if (m.spec.modelType === "llama") {
+      // grouped-query attention: the cache the engine carries has fewer heads than attention has
+      expect(m.spec.kvHeads).toBe(config["num_key_value_heads"]);
+      expect(m.spec.kvHeads).toBeLessThan(config["num_attention_heads"] as number);
+    }
     expect(m.id).toMatch(/^[0-9a-f]{16}$/);
     const ids = m.tokenizer.encode("In the beginning");
     const { logits, cache } = await m.lm.prefill(ids, 3);
     expect(logits.length).toBe(3 * m.spec.vocabSize);
     expect(cache).toMatchObject({ rows: 3, length: ids.length });
+    // the cache has the graph's key/value heads (under GQA fewer than the attention heads) and head size
+    expect(cache.past[0]!["past_key_values.0.key"]!.dims).toEqual([3, m.spec.kvHeads, ids.length, m.spec.headDim]);
     expect(logits.every(Number.isFinite)).toBe(true);
     // the three rows share the prompt, so their logits are identical
     expect(maxAbsDiff(logits.subarray(0, 4096), logits.subarray(2 * 4096))).toBe(0);
@@ -80,7 +89,7 @@ describe("default model", () => {
   test("a step in runs of one row gives the batched run's logits and drops each run's old cache", async () => {
     // webModel() runs one row per session run (WEB_ROWS_PER_RUN); a second session on the same wasm runs all rows at once.
     const w = await webModel();
-    const batched = await loadModel(ortWeb as unknown as OrtModule, await readModelDir(DEFAULT_MODEL_DIR), webSessionOptions());
+    const batched = await loadModel(ortWeb as unknown as OrtModule, await readModelDir(TEST_MODEL_DIR), webSessionOptions());
     const ids = w.tokenizer.encode("And the LORD spake unto Moses");
     let a = await w.lm.prefill(ids, 3);
     let b = await batched.lm.prefill(ids, 3);
@@ -99,7 +108,7 @@ describe("default model", () => {
       for (const run of old) expect(() => Object.values(run)[0]!.data).toThrow();
     }
     expect(a.cache).toMatchObject({ rows: 3, length: ids.length + 2 });
-    expect(a.cache.past[2]!["past_key_values.0.key"]!.dims).toEqual([1, 4, ids.length + 2, 64]);
+    expect(a.cache.past[2]!["past_key_values.0.key"]!.dims).toEqual([1, w.spec.kvHeads, ids.length + 2, w.spec.headDim]);
   });
 
   test("incremental decoding with the KV cache equals a full forward", async () => {
@@ -116,7 +125,7 @@ describe("default model", () => {
 
   test("held-out NLL matches the model card, so the shipped file is the trained one", async () => {
     const m = await nodeModel();
-    const evaluation = JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/evaluation.json`, "utf8"));
+    const evaluation = JSON.parse(await readFile(`${TEST_MODEL_DIR}/evaluation.json`, "utf8"));
     const text = await readFile(evaluation.fixture.path, "utf8");
     const ids = m.tokenizer.encode(text);
     expect(ids.length).toBe(evaluation.fixture.tokens);
@@ -130,7 +139,7 @@ describe("default model", () => {
     const mean = nll / (ids.length - 1);
     expect(Math.abs(mean - evaluation.fixture.mean_nll)).toBeLessThan(0.05);
     // and well below the unigram baseline in the card
-    const training = JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/training.json`, "utf8"));
+    const training = JSON.parse(await readFile(`${TEST_MODEL_DIR}/training.json`, "utf8"));
     expect(mean).toBeLessThan(training.unigram_nll_nats_per_token - 1);
   });
 });
@@ -144,7 +153,7 @@ function klOfLogits(p: Float32Array, q: Float32Array): number {
 
 describe("q8 variant (training/quantize.py: int8 weights, float16 KV cache)", () => {
   test("is the file its card measured, with a float16 cache, on both runtimes", async () => {
-    const variants = JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/variants.json`, "utf8"));
+    const variants = JSON.parse(await readFile(`${TEST_MODEL_DIR}/variants.json`, "utf8"));
     const [fp32, n, w] = await Promise.all([nodeModel(), nodeModelQ8(), webModelQ8()]);
     const q8 = variants.files.find((f: { file: string }) => f.file === "onnx/model_quantized.onnx");
     expect(n.id).toBe(q8.model_id);
@@ -178,7 +187,7 @@ describe("q8 variant (training/quantize.py: int8 weights, float16 KV cache)", ()
         worstKl = Math.max(worstKl, klOfLogits(row(ref.logits), row(a.logits)), klOfLogits(row(ref.logits), row(b.logits)), klOfLogits(row(a.logits), row(b.logits)));
       }
     }
-    expect(b.cache.past[1]!["past_key_values.3.value"]!.dims).toEqual([1, 4, ids.length + 3, 64]);
+    expect(b.cache.past[1]!["past_key_values.3.value"]!.dims).toEqual([1, fp32.spec.kvHeads, ids.length + 3, fp32.spec.headDim]);
     // variants.json measured a mean KL of 7e-5 over 49 152 held-out tokens; any one step stays far below a real model change
     expect(worstKl).toBeLessThan(5e-3);
   });
@@ -205,11 +214,11 @@ describe("tokenizer", () => {
 });
 
 describe("tokenizer in @huggingface/transformers", () => {
-  test("AutoTokenizer loads the default model's files offline and agrees with ours", async () => {
+  test("AutoTokenizer loads the model's files offline and agrees with ours", async () => {
     const { AutoTokenizer, env } = await import("@huggingface/transformers");
     env.allowRemoteModels = false;
     env.localModelPath = "models/";
-    const tf = await AutoTokenizer.from_pretrained("kjv-gpt2-4m");
+    const tf = await AutoTokenizer.from_pretrained(TEST_MODEL);
     const m = await nodeModel();
     for (const s of ["And it came to pass, that Abraham's 12 sons", "naïve café 🙂", await readFile("test/fixtures/heldout.txt", "utf8")]) {
       const ids = tf.encode(s, { add_special_tokens: false });
@@ -217,5 +226,29 @@ describe("tokenizer in @huggingface/transformers", () => {
       expect(tf.decode(ids)).toBe(s);
     }
     expect(tf.eos_token_id).toBe(0);
+  });
+
+  test("AutoModelForCausalLM runs the export as it is (the optimum layout) and its greedy tokens are ours", async () => {
+    const { AutoModelForCausalLM, AutoTokenizer, env } = await import("@huggingface/transformers");
+    env.allowRemoteModels = false;
+    env.localModelPath = "models/";
+    const tf = await AutoTokenizer.from_pretrained(TEST_MODEL);
+    const lm = await AutoModelForCausalLM.from_pretrained(TEST_MODEL, { dtype: "fp32", device: "cpu" });
+    const m = await nodeModel();
+    const prompt = "And Moses said unto the people";
+    const ids = m.tokenizer.encode(prompt);
+    // transformers.js feeds the graph its own way (its names, its cache, its position ids): 12 greedy
+    // tokens through its cache equal 12 argmax steps through ours
+    const out = (await lm.generate({ ...tf(prompt), max_new_tokens: 12, do_sample: false })) as unknown as { tolist(): bigint[][] };
+    const theirs = out.tolist()[0]!.slice(ids.length).map(Number);
+    let step = await m.lm.prefill(ids, 1);
+    const ours: number[] = [];
+    for (let t = 0; t < 12; t++) {
+      let best = 0;
+      for (let i = 1; i < step.logits.length; i++) if (step.logits[i]! > step.logits[best]!) best = i;
+      ours.push(best);
+      step = await m.lm.step(new Int32Array([best]), step.cache);
+    }
+    expect(theirs).toEqual(ours);
   });
 });

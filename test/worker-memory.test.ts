@@ -16,14 +16,14 @@ import { parseModelConfig } from "../src/model/config.js";
 import { MODEL_DTYPES, parseModelDtype } from "../src/model/dtype.js";
 import { baselineBytes, kvBytesPerPosition, requestMemory, wasmFreeBytes } from "../src/model/memory.js";
 import { type MeteredWorker, mib, sampleMemory, startMeteredWorker } from "./helpers/inspector.js";
-import { DEFAULT_MODEL_DIR } from "./helpers/model.js";
+import { TEST_MODEL, TEST_MODEL_DIR } from "./helpers/model.js";
 
 const vars = unstable_readConfig({ config: "wrangler.toml" }).vars as Record<string, string>;
 const limits = limitsFromVars(vars);
 const dtype = parseModelDtype(vars["MODEL_DTYPE"], "fp32");
 const budget = limits.memoryBudgetMb * 2 ** 20;
-const spec = parseModelConfig(JSON.parse(await readFile(`${DEFAULT_MODEL_DIR}/config.json`, "utf8")));
-const onnxBytes = (await readFile(`${DEFAULT_MODEL_DIR}/${MODEL_DTYPES[dtype]}`)).byteLength;
+const spec = parseModelConfig(JSON.parse(await readFile(`${TEST_MODEL_DIR}/config.json`, "utf8")));
+const onnxBytes = (await readFile(`${TEST_MODEL_DIR}/${MODEL_DTYPES[dtype]}`)).byteLength;
 const baseline = baselineBytes(onnxBytes);
 /** Bytes per cached value in the shipped variant (q8's cache is float16). */
 const kvElementBytes = KV_DTYPE_BYTES[dtype === "q8" ? "float16" : "float32"];
@@ -42,13 +42,13 @@ const completion = async (n: number) => {
   const res = await worker.fetch("/v1/completions", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ model: "kjv-gpt2-4m", prompt, n, max_tokens: limits.maxTokens, ignore_eos: true, seed: n, entropy: { mode: "fixed" } }),
+    body: JSON.stringify({ model: TEST_MODEL, prompt, n, max_tokens: limits.maxTokens, ignore_eos: true, seed: n, entropy: { mode: "fixed" } }),
   });
   return { status: res.status, retryAfter: res.headers.get("Retry-After"), body: (await res.json()) as { usage?: { prompt_tokens: number }; error?: { param: string | null; code: string | null } } };
 };
 
 beforeAll(async () => {
-  worker = await startMeteredWorker();
+  worker = await startMeteredWorker({ MODEL: TEST_MODEL });
   const warm = await completion(1).catch(() => undefined);
   expect(warm?.body.usage?.prompt_tokens).toBe(PROMPT_TOKENS);
   contexts = worker.inspector.contextsCreated();

@@ -3,8 +3,10 @@
  * step, the ASSETS binding, onnxruntime-web's wasm as a deploy-time module), driven over HTTP.
  * The heavy lifting is covered against the Node backend; this proves the edge wiring.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
 import { unstable_startWorker } from "wrangler";
+import { TEST_MODEL, TEST_MODEL_DIR } from "./helpers/model.js";
 import { validationCases } from "./helpers/validation-cases.js";
 
 const API_KEY = "worker-test-key";
@@ -14,7 +16,7 @@ process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
 const worker = await unstable_startWorker({
   config: "wrangler.toml",
   // A short idle limit, so that streams dropped by their client free their slots within the test.
-  bindings: { API_KEY: { type: "plain_text", value: API_KEY }, STREAM_IDLE_MS: { type: "plain_text", value: String(STREAM_IDLE_MS) } },
+  bindings: { MODEL: { type: "plain_text", value: TEST_MODEL }, API_KEY: { type: "plain_text", value: API_KEY }, STREAM_IDLE_MS: { type: "plain_text", value: String(STREAM_IDLE_MS) } },
   sendMetrics: false,
   dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, persist: false, logLevel: "warn" },
 });
@@ -31,7 +33,7 @@ const limits = { maxPromptTokens: 512, maxN: 8, maxTokens: 1000 };
 
 describe("the Worker in workerd", () => {
   test("/healthz loads the model from ASSETS", () => {
-    expect(health).toMatchObject({ status: "ok", model: "kjv-gpt2-4m" });
+    expect(health).toMatchObject({ status: "ok", model: TEST_MODEL });
     expect(health.model_id).toMatch(/^[0-9a-f]{16}$/);
   });
 
@@ -200,7 +202,7 @@ describe("the Worker in workerd", () => {
     for (const a of answers) expect(a).toEqual({ status: 413, code: "request_too_large" });
   });
 
-  const cases = validationCases({ name: health.model, vocabSize: 4096, limits });
+  const cases = validationCases({ name: health.model, vocabSize: (JSON.parse(readFileSync(`${TEST_MODEL_DIR}/config.json`, "utf8")) as { vocab_size: number }).vocab_size, limits });
   test.each(cases.completion)("completions, bad field: %s", async (_label, body, param) => {
     const res = await post("/v1/completions", body);
     expect(res.status).toBe(400);

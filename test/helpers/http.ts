@@ -12,7 +12,7 @@ import { buildCatalog, type Catalog } from "../../src/control/catalog.js";
 import { createApp } from "../../src/http/app.js";
 import { DEFAULT_LIMITS, type Limits } from "../../src/http/limits.js";
 import type { Model } from "../../src/model/model.js";
-import { DEFAULT_MODEL_DIR, nodeModel } from "./model.js";
+import { nodeModel, TEST_MODEL_DIR } from "./model.js";
 
 export { nodeModel };
 
@@ -123,7 +123,7 @@ export async function assetTree(modelId: string): Promise<AssetTree> {
   const fitted = join(root, "schedules", modelId);
   await mkdir(models, { recursive: true });
   await mkdir(fitted, { recursive: true });
-  await symlink(resolve(DEFAULT_MODEL_DIR), join(models, basename(resolve(DEFAULT_MODEL_DIR))));
+  await symlink(resolve(TEST_MODEL_DIR), join(models, basename(resolve(TEST_MODEL_DIR))));
   const out = join(root, "out");
   const args = ["scripts/build-assets.mjs", "--out", out, "--models", models, "--schedules", join(root, "schedules"), "--public", join(root, "public")];
   return {
