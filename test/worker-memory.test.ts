@@ -6,7 +6,7 @@
  * in JSON — 429 when it does not fit beside the generations running.
  */
 
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { limitsFromVars } from "../src/http/limits.js";
@@ -15,6 +15,7 @@ import { KV_DTYPE_BYTES } from "../src/model/causal-lm.js";
 import { parseModelConfig } from "../src/model/config.js";
 import { MODEL_DTYPES, parseModelDtype } from "../src/model/dtype.js";
 import { baselineBytes, kvBytesPerPosition, requestMemory, wasmFreeBytes } from "../src/model/memory.js";
+import { modelIdOf } from "../src/model/model.js";
 import { type MeteredWorker, mib, sampleMemory, startMeteredWorker } from "./helpers/inspector.js";
 import { TEST_MODEL, TEST_MODEL_DIR } from "./helpers/model.js";
 
@@ -69,7 +70,11 @@ describe("the Worker's memory in workerd", () => {
 
   test("the Worker serves the variant wrangler.toml names, with its KV cache and the fits it inherits", async () => {
     const health = (await (await worker.fetch("/healthz")).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ dtype, kv_dtype: dtype === "q8" ? "float16" : "float32", schedules: 5, calibration: true });
+    // a variant runs on its export's fits (variants.json): the schedules fitted for the fp32 file's id
+    const fittedOn = await modelIdOf(new Uint8Array(await readFile(`${TEST_MODEL_DIR}/onnx/model.onnx`)));
+    const fitted = (await readdir(`schedules/${fittedOn}`)).filter((f) => /^target-[\d.]+\.json$/.test(f)).length;
+    expect(fitted).toBeGreaterThanOrEqual(3);
+    expect(health).toMatchObject({ dtype, kv_dtype: dtype === "q8" ? "float16" : "float32", fitted_on_model_id: fittedOn, schedules: fitted, calibration: true });
   });
 
   test("n = MAX_N × MAX_TOKENS fits the budget alone: the limits were not lowered to stay within it", () => {
