@@ -11,7 +11,6 @@ standard errors from resampling rows (the rows are the independent units).
 """
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -21,26 +20,26 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import bpe  # noqa: E402
 from export import load  # noqa: E402
-from llama import LlamaDecoder  # noqa: E402
+import arch  # noqa: E402
 
 WINDOWS = [(0, 10), (10, 50), (50, 300), (300, 1000)]
 PROMPT = "And it came to pass"
 
 
 class Decoder:
-    """Batched token-by-token decoding over a preallocated KV cache.
+    """Batched token-by-token decoding over a preallocated KV cache, for either architecture.
 
     model.forward concatenates the cache along the sequence axis every step; Debian's torch 1.13
     does that (and strided copies) at ~150 MB/s, which made a 30 x 1000-token rollout take 20 min.
     Writing each new key/value into a preallocated buffer and attending over a view of it costs
-    one [B, heads, 1, head_dim] copy per layer instead. Same weights, same arithmetic.
+    one [B, kv_heads, 1, head_dim] copy per layer instead. The model's own `decode` runs the layers
+    (same weights, same arithmetic as its forward); this keeps the cache.
     """
 
     def __init__(self, model, batch, length):
         cfg = model.cfg
-        self.t = model.transformer
-        self.h, self.hd = cfg["n_head"], cfg["n_embd"] // cfg["n_head"]
-        shape = (batch, self.h, length, self.hd)
+        self.model = model
+        shape = (batch, arch.kv_heads(cfg), length, cfg["n_embd"] // cfg["n_head"])
         self.k = [torch.empty(shape) for _ in range(cfg["n_layer"])]
         self.v = [torch.empty(shape) for _ in range(cfg["n_layer"])]
         self.n = 0
@@ -51,22 +50,18 @@ class Decoder:
         b, s = ids.shape
         p = self.n
         pos = torch.arange(p, p + s).unsqueeze(0).expand(b, s)
-        x = self.t.wte(ids) + self.t.wpe(pos)
         allowed = torch.ones(s, p + s, dtype=torch.bool).tril(diagonal=p)
-        bias = torch.zeros(s, p + s).masked_fill(~allowed, torch.finfo(x.dtype).min)
-        for i, block in enumerate(self.t.h):
-            a = block.attn
-            q, k, v = a.c_attn(block.ln_1(x)).split(x.shape[-1], dim=2)
-            q, k, v = (u.view(b, s, self.h, self.hd).transpose(1, 2) for u in (q, k, v))
+        bias = torch.zeros(s, p + s).masked_fill(~allowed, torch.finfo(torch.float32).min)
+
+        def cached(i, k, v):
+            """Layer i's keys/values over the whole cache, with this step's written in."""
             self.k[i][:, :, p:p + s] = k
             self.v[i][:, :, p:p + s] = v
-            kk, vv = self.k[i][:, :, :p + s], self.v[i][:, :, :p + s]
-            att = (q * (1.0 / math.sqrt(self.hd))) @ kk.transpose(-1, -2) + bias
-            y = (torch.softmax(att, dim=-1) @ vv).transpose(1, 2).reshape(b, s, -1)
-            x = x + a.c_proj(y)
-            x = x + block.mlp(block.ln_2(x))
+            return self.k[i][:, :, :p + s], self.v[i][:, :, :p + s]
+
+        logits = self.model.decode(ids, pos, bias, cached)
         self.n = p + s
-        return self.t.ln_f(x[:, -1]) @ self.t.wte.weight.t()
+        return logits
 
 
 def entropy_rows(logp):
@@ -87,8 +82,7 @@ def pearson(a, b):
 def rollout(model, prompt_ids, temperature, batch, tokens, gen, boot_weights, collect_stats):
     """Sample `batch` continuations; return per-position marginal/conditional entropies and bootstraps."""
     ids = torch.tensor(prompt_ids).unsqueeze(0).expand(batch, -1)
-    make = LlamaDecoder if model.cfg.get("arch") == "llama" else Decoder
-    decoder = make(model, batch, len(prompt_ids) + tokens)
+    decoder = Decoder(model, batch, len(prompt_ids) + tokens)
     z = decoder.step(ids)
     marg, cond = np.zeros(tokens), np.zeros(tokens)
     boot_marg = np.zeros((boot_weights.shape[0], tokens))

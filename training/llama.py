@@ -144,6 +144,19 @@ class Llama(nn.Module):
     def logits(self, x):
         return self.model.norm(x) @ self.model.embed_tokens.weight.t()
 
+    @torch.no_grad()
+    def decode(self, ids, position_ids, bias, cached):
+        """Logits of the last position [b, V]; `cached(i, k, v)` stores layer i's new keys/values
+        and returns the whole cache (evaluate.Decoder keeps it preallocated)."""
+        cos, sin = self.rope(position_ids)
+        x = self.model.embed_tokens(ids)
+        for i, layer in enumerate(self.model.layers):
+            a = layer.self_attn
+            q, k, v = a.project(layer.input_layernorm(x), cos, sin)
+            x = x + a.attend(q, *cached(i, k, v), bias)
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        return self.logits(x[:, -1])
+
     def forward(self, input_ids, attention_mask=None, position_ids=None, past=None):
         """Return (logits [b, s, V], presents [(k, v)] per layer); same contract as model.GPT."""
         b, s = input_ids.shape
@@ -163,37 +176,6 @@ class Llama(nn.Module):
             x, k, v = layer(x, cos, sin, bias, pk, pv)
             presents.append((k, v))
         return self.logits(x), presents
-
-
-class LlamaDecoder:
-    """Batched token-by-token decoding over a preallocated KV cache (see evaluate.Decoder for why)."""
-
-    def __init__(self, model, batch, length):
-        cfg = model.cfg
-        self.m = model
-        shape = (batch, cfg["n_kv_head"], length, cfg["n_embd"] // cfg["n_head"])
-        self.k = [torch.empty(shape) for _ in range(cfg["n_layer"])]
-        self.v = [torch.empty(shape) for _ in range(cfg["n_layer"])]
-        self.n = 0
-
-    @torch.no_grad()
-    def step(self, ids):
-        """ids [B, s] -> logits of the last position [B, V]; appends s positions to the cache."""
-        b, s = ids.shape
-        p = self.n
-        cos, sin = self.m.rope(torch.arange(p, p + s).unsqueeze(0).expand(b, s))
-        x = self.m.model.embed_tokens(ids)
-        allowed = torch.ones(s, p + s, dtype=torch.bool).tril(diagonal=p)
-        bias = torch.zeros(s, p + s).masked_fill(~allowed, torch.finfo(x.dtype).min)
-        for i, layer in enumerate(self.m.model.layers):
-            a = layer.self_attn
-            q, k, v = a.project(layer.input_layernorm(x), cos, sin)
-            self.k[i][:, :, p:p + s] = k
-            self.v[i][:, :, p:p + s] = v
-            x = x + a.attend(q, self.k[i][:, :, :p + s], self.v[i][:, :, :p + s], bias)
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
-        self.n = p + s
-        return self.m.logits(x[:, -1])
 
 
 def hf_config(cfg, eos_id):

@@ -94,6 +94,24 @@ class GPT(nn.Module):
         self.cfg = cfg
         self.transformer = Transformer(cfg)
 
+    @torch.no_grad()
+    def decode(self, ids, position_ids, bias, cached):
+        """Logits of the last position [b, V]; `cached(i, k, v)` stores layer i's new keys/values
+        and returns the whole cache (evaluate.Decoder keeps it preallocated)."""
+        t = self.transformer
+        b, s = ids.shape
+        x = t.wte(ids) + t.wpe(position_ids)
+        for i, block in enumerate(t.h):
+            a = block.attn
+            q, k, v = a.c_attn(block.ln_1(x)).split(x.shape[-1], dim=2)
+            q, k, v = (u.view(b, s, a.n_head, a.head_dim).transpose(1, 2) for u in (q, k, v))
+            kk, vv = cached(i, k, v)
+            att = (q * (1.0 / math.sqrt(a.head_dim))) @ kk.transpose(-1, -2) + bias
+            y = (torch.softmax(att, dim=-1) @ vv).transpose(1, 2).reshape(b, s, -1)
+            x = x + a.c_proj(y)
+            x = x + block.mlp(block.ln_2(x))
+        return t.ln_f(x[:, -1]) @ t.wte.weight.t()
+
     def forward(self, input_ids, attention_mask=None, position_ids=None, past=None):
         """Return (logits [b, s, V], presents [(k, v)] per layer).
 
