@@ -245,24 +245,26 @@ describe("the openai client", () => {
   test("what cannot be honoured is refused by name", async () => {
     const messages = [{ role: "user" as const, content: "Hi" }];
     const tool = { type: "function" as const, function: { name: "f", parameters: {} } };
-    const refused: [Promise<unknown>, string][] = [
-      [client.chat.completions.create({ model: model.name, messages, tools: [tool] }), "tools"],
-      [client.chat.completions.create({ model: model.name, messages, tool_choice: "auto" }), "tool_choice"],
-      [client.chat.completions.create({ model: model.name, messages, response_format: { type: "json_object" } }), "response_format"],
-      [client.chat.completions.create({ model: model.name, messages, modalities: ["text", "audio"] }), "modalities"],
-      [client.chat.completions.create({ model: model.name, messages, ...extensions({ functions: [tool.function] }) }), "functions"],
-      [client.chat.completions.create({ model: model.name, messages, audio: { voice: "alloy", format: "mp3" } }), "audio"],
-      [client.chat.completions.create({ model: model.name, messages, web_search_options: {} }), "web_search_options"],
-      [client.chat.completions.create({ model: model.name, messages, reasoning_effort: "high" }), "reasoning_effort"],
-      [client.chat.completions.create({ model: model.name, messages, verbosity: "low" }), "verbosity"],
-      [client.chat.completions.create({ model: model.name, messages, ...extensions({ moderation: { input: true } }) }), "moderation"],
-      [client.completions.create({ model: model.name, prompt: "x", suffix: "y" }), "suffix"],
-      [client.completions.create({ model: model.name, prompt: "x", logit_bias: { "99999": -100 } }), "logit_bias"],
-      [client.completions.create({ model: model.name, prompt: "x", presence_penalty: 3 }), "presence_penalty"],
-      [client.completions.create({ model: model.name, prompt: "x", n: 2, best_of: 1 }), "best_of"],
-      [client.completions.create({ model: model.name, prompt: "x", max_tokens: 4, ...extensions({ min_tokens: 5 }) }), "min_tokens"],
+    // Thunks, not promises: a request started before its turn rejects with no handler attached yet
+    // (an unhandled rejection that fails the run even though every assertion passes).
+    const refused: [() => Promise<unknown>, string][] = [
+      [() => client.chat.completions.create({ model: model.name, messages, tools: [tool] }), "tools"],
+      [() => client.chat.completions.create({ model: model.name, messages, tool_choice: "auto" }), "tool_choice"],
+      [() => client.chat.completions.create({ model: model.name, messages, response_format: { type: "json_object" } }), "response_format"],
+      [() => client.chat.completions.create({ model: model.name, messages, modalities: ["text", "audio"] }), "modalities"],
+      [() => client.chat.completions.create({ model: model.name, messages, ...extensions({ functions: [tool.function] }) }), "functions"],
+      [() => client.chat.completions.create({ model: model.name, messages, audio: { voice: "alloy", format: "mp3" } }), "audio"],
+      [() => client.chat.completions.create({ model: model.name, messages, web_search_options: {} }), "web_search_options"],
+      [() => client.chat.completions.create({ model: model.name, messages, reasoning_effort: "high" }), "reasoning_effort"],
+      [() => client.chat.completions.create({ model: model.name, messages, verbosity: "low" }), "verbosity"],
+      [() => client.chat.completions.create({ model: model.name, messages, ...extensions({ moderation: { input: true } }) }), "moderation"],
+      [() => client.completions.create({ model: model.name, prompt: "x", suffix: "y" }), "suffix"],
+      [() => client.completions.create({ model: model.name, prompt: "x", logit_bias: { "99999": -100 } }), "logit_bias"],
+      [() => client.completions.create({ model: model.name, prompt: "x", presence_penalty: 3 }), "presence_penalty"],
+      [() => client.completions.create({ model: model.name, prompt: "x", n: 2, best_of: 1 }), "best_of"],
+      [() => client.completions.create({ model: model.name, prompt: "x", max_tokens: 4, ...extensions({ min_tokens: 5 }) }), "min_tokens"],
     ];
-    for (const [request, param] of refused) await expect(request).rejects.toMatchObject({ status: 400, param });
+    for (const [request, param] of refused) await expect(request()).rejects.toMatchObject({ status: 400, param });
     const text = await client.chat.completions.create({ model: model.name, messages, max_tokens: 2, response_format: { type: "text" } });
     expect(text.choices).toHaveLength(1);
     const bookkeeping = { store: true, metadata: { run: "1" }, service_tier: "auto" as const, prompt_cache_key: "k", parallel_tool_calls: false };
