@@ -14,7 +14,7 @@ import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
 import { marginalEntropyAndSlope, temperatureForMarginalEntropy } from "../src/sampling/solve-marginal-temperature.js";
-import { entropyAndSlope, solveTemperature, temperatureForEntropy } from "../src/sampling/solve-temperature.js";
+import { entropyAndSlope, newtonOnLogT, solveTemperature, temperatureForEntropy } from "../src/sampling/solve-temperature.js";
 import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
 
@@ -51,7 +51,9 @@ describe("temperatureForEntropy", () => {
       const warm = solveTemperature(z, target, 0.001, 100, cold.temperature * 1.05);
       expect(Math.abs(entropyOf(z, warm.temperature) - target)).toBeLessThan(1e-4);
       expect(warm.passes).toBeLessThanOrEqual(2);
-      expect(warm.passes).toBeLessThan(cold.passes);
+      expect(warm.passes).toBeLessThanOrEqual(cold.passes);
+      // started five times too cold, it costs more: the start is where the solve begins
+      expect(solveTemperature(z, target, 0.001, 100, cold.temperature / 5).passes).toBeGreaterThan(warm.passes);
     }
     // a target beyond an end: Newton steps to that end, sees the target still beyond it, and clamps
     const above = solveTemperature(z, 8.3, 0.05, 1, 0.9);
@@ -67,6 +69,42 @@ describe("temperatureForEntropy", () => {
       expect(entropyAndSlope(z, T).slope).toBeCloseTo(numeric, 4);
       expect(entropyAndSlope(z, T).entropy).toBeCloseTo(entropyOf(z, T), 10);
     }
+  });
+  it("the curvature Halley steps by is d²H/dlog T² by finite difference, and the ceiling is ln of the finite logits", () => {
+    const filtered = z.map((v, i) => (i % 4 === 0 ? -Infinity : v));
+    for (const row of [z, filtered]) {
+      for (const T of [0.3, 1, 2.7]) {
+        const h = 1e-3;
+        const slope = (u: number) => entropyAndSlope(row, T * Math.exp(u)).slope;
+        const numeric = (slope(h) - slope(-h)) / (2 * h);
+        expect(Math.abs(entropyAndSlope(row, T).curvature - numeric)).toBeLessThan(1e-4 * Math.max(1, Math.abs(numeric)));
+      }
+    }
+    expect(entropyAndSlope(filtered, 1).ceiling).toBeCloseTo(Math.log(3072), 12);
+  });
+  it("Halley on the stretched entropy takes fewer passes than Newton on H, from cold and from far starts, to the same 1e-4", () => {
+    const peaked = z.map((v) => 5 * v);
+    const newtonOnly = (row: Float32Array) => (t: number) => {
+      const { entropy, slope } = entropyAndSlope(row, t);
+      return { entropy, slope };
+    };
+    let [halley, newton] = [0, 0];
+    for (const row of [z, peaked]) {
+      for (const target of [0.3, 2.5, 5, 7]) {
+        const answer = solveTemperature(row, target, 0.001, 100).temperature;
+        for (const start of [undefined, answer / 5, answer * 5]) {
+          const fast = solveTemperature(row, target, 0.001, 100, start);
+          const plain = newtonOnLogT(newtonOnly(row), target, 0.001, 100, start);
+          expect(Math.abs(entropyOf(row, fast.temperature) - target)).toBeLessThan(1e-4);
+          expect(Math.abs(entropyOf(row, plain.temperature) - target)).toBeLessThan(1e-4);
+          expect(fast.passes).toBeLessThanOrEqual(plain.passes + 1);
+          halley += fast.passes;
+          newton += plain.passes;
+        }
+      }
+    }
+    // measured 126 → 81 passes over these 24 solves; the real rows' first ten positions: 3.53 → 2.42 per solve
+    expect(halley).toBeLessThan(0.8 * newton);
   });
 });
 

@@ -8,7 +8,7 @@
  * The solve is solve-temperature.ts's Newton on u = log T, with this entropy. Costs n·V
  * exponentials and V logs per pass; a warm start from the last position's T takes a few.
  */
-import { newtonOnLogT } from "./solve-temperature.js";
+import { type EntropyAt, newtonOnLogT } from "./solve-temperature.js";
 
 /** Per-solve buffers: allocated once per solve, not per pass (a pass at n = 8 would otherwise allocate n·V doubles). */
 export interface MarginalScratch {
@@ -31,7 +31,7 @@ export function marginalEntropyAndSlope(
   active: Uint8Array,
   temperature: number,
   scratch: MarginalScratch = marginalScratch(rows, vocab),
-): { entropy: number; slope: number } {
+): EntropyAt {
   const inv = 1 / temperature;
   const { probs, mean, expected } = scratch;
   mean.fill(0);
@@ -77,7 +77,9 @@ export function marginalEntropyAndSlope(
       if (p > 0) slope += p * (logits[base + i]! * inv - e) * mean[i]!;
     }
   }
-  return { entropy, slope: Math.max(0, slope / count) };
+  // p̄ reaches at most every token: ln V bounds it (logits a processor set to −∞ only lower the
+  // true limit, which softens the stretch in stepInLogT but keeps it correct)
+  return { entropy, slope: Math.max(0, slope / count), ceiling: Math.log(vocab) };
 }
 
 /**
