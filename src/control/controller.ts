@@ -9,6 +9,7 @@
 import { maxEntropy } from "../sampling/entropy.js";
 import { checkFiniteIn, OptionError } from "../sampling/option-error.js";
 import type { Sampler } from "../sampling/sampler.js";
+import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import type { Step } from "../sampling/step.js";
 
 /** A controller's switch to another mid-generation (see fallback.ts), as the response reports it. */
@@ -183,3 +184,23 @@ export function integrateCorrectionsInPlace(correction: number[], step: Step, ai
  * A warm-started Newton solve is a few passes over the logits per row, for these positions only.
  */
 export const EARLY_SOLVE_POSITIONS = 10;
+
+/**
+ * The miss (nats) below which a warm early solve (positions 1 to EARLY_SOLVE_POSITIONS − 1, started
+ * from the row's last temperature) takes its last step unevaluated. Those positions aim at
+ * target − offset(t), itself an estimate good to tenths of a nat per prompt, so solving them to
+ * 1e-5 buys nothing; measured on the default model's first ten positions (600 rows, targets 3.5 /
+ * 5 / 6.5): 2.44 / 2.32 / 2.14 passes per solve → 2.22 / 2.10 / 1.98, worst error 1.4e-3 nats
+ * (99th percentile 9e-5). The first position, where the marginal is this row's entropy and the
+ * target holds exactly, keeps the solver's full precision.
+ */
+export const EARLY_SOLVE_WITHIN = 0.1;
+
+/**
+ * A row's temperature for conditional entropy `aim`, as the per-row controllers solve it over the
+ * early positions: cold (no `last`, a row's first position) to the solver's full precision, warm
+ * from the row's last temperature to EARLY_SOLVE_WITHIN.
+ */
+export function solveRowTemperature(z: Float32Array, aim: number, tMin: number, tMax: number, last?: number): number {
+  return temperatureForEntropy(z, aim, tMin, tMax, last, last === undefined ? undefined : EARLY_SOLVE_WITHIN);
+}

@@ -17,10 +17,18 @@
  * and the first token holds it for the caller's own prompt, instead of starting at T = 1 and
  * spending the first window's tokens on the way there.
  */
-import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Controller, clampTemperature, createFeedbackCounter, EARLY_SOLVE_POSITIONS, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
+import {
+  type Controller,
+  clampTemperature,
+  createFeedbackCounter,
+  EARLY_SOLVE_POSITIONS,
+  type FeedbackControllerOptions,
+  resolveControllerOptions,
+  resolveInitialTemperature,
+  solveRowTemperature,
+} from "./controller.js";
 
 /**
  * Per-row exact-entropy controller. `estimate[b]` is NaN: the exact value exists only once the
@@ -47,7 +55,7 @@ export function createExactController(options: ExactControllerOptions): Controll
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
         if (solveFirst && (temperature[b] === undefined || step.position < EARLY_SOLVE_POSITIONS)) {
-          temperature[b] = temperatureForEntropy(rowOf(step.logits, step, b), o.target - offset(step.position), o.tMin, o.tMax, temperature[b]);
+          temperature[b] = solveRowTemperature(rowOf(step.logits, step, b), o.target - offset(step.position), o.tMin, o.tMax, temperature[b]);
         }
         scaleRowInto(step, b, temperature[b] ?? tInit);
         step.estimate[b] = Number.NaN;

@@ -14,10 +14,18 @@
  * (gain 0) the schedule runs open-loop after the first token, carrying the prompt's offset.
  */
 
-import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Controller, type ControllerOptions, clampTemperature, createFeedbackCounter, EARLY_SOLVE_POSITIONS, integrateCorrectionsInPlace, resolveControllerOptions } from "./controller.js";
+import {
+  type Controller,
+  type ControllerOptions,
+  clampTemperature,
+  createFeedbackCounter,
+  EARLY_SOLVE_POSITIONS,
+  integrateCorrectionsInPlace,
+  resolveControllerOptions,
+  solveRowTemperature,
+} from "./controller.js";
 import { type ScheduleSet, temperatureAt } from "./schedule.js";
 
 export interface PromptScheduleOptions extends ControllerOptions {
@@ -46,7 +54,7 @@ export function createPromptScheduleController(options: PromptScheduleOptions): 
   const initialCorrection = (z: Float32Array, position: number, fitted: number, last?: number): number => {
     const aim = position === 0 ? o.target : offset ? o.target - offset(position) : undefined;
     const start = last === undefined ? undefined : fitted * Math.exp(last);
-    return aim === undefined ? 0 : Math.log(temperatureForEntropy(z, aim, o.tMin, o.tMax, start) / fitted);
+    return aim === undefined ? 0 : Math.log(solveRowTemperature(z, aim, o.tMin, o.tMax, start) / fitted);
   };
   return {
     name: "schedule",

@@ -22,7 +22,6 @@
  * carries it (prompt-schedule.ts) — instead of 0.
  */
 import { logitStats } from "../sampling/logit-stats.js";
-import { temperatureForEntropy } from "../sampling/solve-temperature.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import { type Calibration, predictEntropy, scaledStatistic, solveStatistic, statisticOf, temperatureFor, validateCalibration } from "./calibration.js";
@@ -34,6 +33,7 @@ import {
   EARLY_SOLVE_POSITIONS,
   integrateCorrectionsInPlace,
   resolveControllerOptions,
+  solveRowTemperature,
   TEMPERATURE_BOUNDS,
 } from "./controller.js";
 
@@ -69,7 +69,7 @@ export function createProxyController(options: ProxyControllerOptions): Controll
         // The first positions are solved exactly (EARLY_SOLVE_POSITIONS); the correction is then the table's error there, which feedback carries on.
         if (step.position < EARLY_SOLVE_POSITIONS) {
           const start = correction[b] === undefined ? undefined : feedForward * Math.exp(correction[b]!);
-          correction[b] = Math.log(temperatureForEntropy(z, o.target - offset(step.position), ...TEMPERATURE_BOUNDS, start) / feedForward);
+          correction[b] = Math.log(solveRowTemperature(z, o.target - offset(step.position), ...TEMPERATURE_BOUNDS, start) / feedForward);
         }
         const temperature = clampTemperature(feedForward * Math.exp(correction[b] ?? 0), o);
         scaleRowInto(step, b, temperature);
