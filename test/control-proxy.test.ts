@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Calibration, offsetFromTable, predictEntropy, solveStatistic, temperatureFor, validateCalibration } from "../src/control/calibration.js";
+import { type Calibration, offsetFromTable, predictEntropy, rowStatistic, solveStatistic, temperatureFor, validateCalibration } from "../src/control/calibration.js";
 import { EARLY_SOLVE_POSITIONS } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createProxyController } from "../src/control/proxy.js";
@@ -29,6 +29,15 @@ const calibration = plantCalibration();
 const biased: Calibration = { ...calibration, entropy: calibration.entropy.map((h) => h + 0.5) };
 
 describe("calibration table", () => {
+  it("rowStatistic is the statistic logitStats gives, the gap without the variance pass", () => {
+    const z = fillGaussian(createRng(5), new Float32Array(3000)).map((v, i) => (i % 11 === 0 ? -Infinity : 2 + 3 * v));
+    const stats = logitStats(z);
+    expect(rowStatistic(z, "gap")).toBeCloseTo(stats.max - stats.mean, 12);
+    expect(rowStatistic(z, "std")).toBeCloseTo(stats.std, 12);
+    expect(rowStatistic(z, "variance")).toBeCloseTo(stats.variance, 12);
+    expect(rowStatistic(z, "gap")).toBeGreaterThan(0);
+  });
+
   const cal: Calibration = { statistic: "std", x: [0, 1, 2, 4], entropy: [6, 5, 3, 3] };
 
   it("predicts piecewise linearly, holding the ends", () => {

@@ -7,7 +7,7 @@
  * falls as x grows (sharper logits, lower entropy), so the table must be non-increasing; that
  * is what makes it invertible in closed form. Fitted offline (src/cli) per model.
  */
-import type { LogitStats } from "../sampling/logit-stats.js";
+import { type LogitStats, logitCenter, logitStats } from "../sampling/logit-stats.js";
 import { interpolate, isNonIncreasing, isStrictlyIncreasing } from "./piecewise.js";
 
 /** Which scale-carrying statistic of the logits the table is indexed by. */
@@ -40,6 +40,16 @@ export function validateCalibration(calibration: Calibration): Calibration {
   if (!isStrictlyIncreasing(x) || x[0]! < 0) throw new RangeError("x must be finite, >= 0 and strictly increasing");
   if (!isNonIncreasing(entropy)) throw new RangeError("entropy must be finite and non-increasing in x");
   return calibration;
+}
+
+/**
+ * The statistic of one row's raw logits (T = 1), computing only what it needs: the gap is one pass
+ * (mean and max), std and variance two. The proxy calls this for every row at every step.
+ */
+export function rowStatistic(z: Float32Array, statistic: LogitStatistic): number {
+  if (statistic !== "gap") return statisticOf(logitStats(z), statistic);
+  const { max, mean } = logitCenter(z);
+  return max - mean;
 }
 
 /** The calibration's statistic of one row's raw logits (T = 1). */

@@ -21,10 +21,9 @@
  * log(T_b(0) / T_ff(0)) — this prompt's own offset from the table, as the prompt-aware schedule
  * carries it (prompt-schedule.ts) — instead of 0.
  */
-import { logitStats } from "../sampling/logit-stats.js";
 import { rowOf, type Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Calibration, predictEntropy, scaledStatistic, solveStatistic, statisticOf, temperatureFor, validateCalibration } from "./calibration.js";
+import { type Calibration, predictEntropy, rowStatistic, scaledStatistic, solveStatistic, temperatureFor, validateCalibration } from "./calibration.js";
 import {
   type Controller,
   type ControllerOptions,
@@ -63,7 +62,7 @@ export function createProxyController(options: ProxyControllerOptions): Controll
       for (let b = 0; b < step.rows; b++) {
         if (step.active[b] === 0) continue;
         const z = rowOf(step.logits, step, b);
-        const raw = statisticOf(logitStats(z), calibration.statistic);
+        const raw = rowStatistic(z, calibration.statistic);
         const feedForward = temperatureFor(calibration.statistic, raw, xStar);
         // Solved over the whole allowed range, not [t_min, t_max]: the correction is the table's error on this prompt, and the clamp below still applies.
         // The first positions are solved exactly (EARLY_SOLVE_POSITIONS); the correction is then the table's error there, which feedback carries on.
