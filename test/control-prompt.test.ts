@@ -13,7 +13,7 @@ import { tableAtTarget, validateTargetTable } from "../src/control/target-table.
 import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
 import { createRng } from "../src/sampling/rng.js";
-import { marginalEntropyAndSlope, temperatureForMarginalEntropy } from "../src/sampling/solve-marginal-temperature.js";
+import { activeRowsIdentical, marginalEntropyAndSlope, temperatureForMarginalEntropy } from "../src/sampling/solve-marginal-temperature.js";
 import { entropyAndSlope, newtonOnLogT, solveTemperature, temperatureForEntropy } from "../src/sampling/solve-temperature.js";
 import { createStep } from "../src/sampling/step.js";
 import { drive, fillGaussian, meanOver } from "./plant.js";
@@ -242,6 +242,25 @@ describe("temperatureForMarginalEntropy", () => {
     const { temperature } = temperatureForMarginalEntropy(logits, rows, vocab, two, 4, 0.001, 100);
     expect(marginalEntropyAndSlope(logits, rows, vocab, two, temperature).entropy).toBeCloseTo(4, 4);
     expect(marginalEntropyAndSlope(logits, rows, vocab, all, temperature).entropy).not.toBeCloseTo(4, 3);
+  });
+  it("rows that hold the same logits (a request's first position) are solved as the one row they are", () => {
+    const same = new Float32Array(rows * vocab);
+    for (let b = 0; b < rows; b++) same.set(logits.subarray(0, vocab), b * vocab);
+    expect(activeRowsIdentical(same, rows, vocab, all)).toBe(true);
+    const solo = solveTemperature(same.subarray(0, vocab), 4, 0.001, 100);
+    const batch = temperatureForMarginalEntropy(same, rows, vocab, all, 4, 0.001, 100);
+    expect(batch).toEqual(solo);
+    expect(Math.abs(marginalEntropyAndSlope(same, rows, vocab, all, batch.temperature).entropy - 4)).toBeLessThan(1e-4);
+    // One entry apart is another batch; a differing row that is not active does not count.
+    const apart = same.slice();
+    apart[2 * vocab + vocab - 1] = apart[vocab - 1]! + 1;
+    expect(activeRowsIdentical(apart, rows, vocab, all)).toBe(false);
+    expect(activeRowsIdentical(apart, rows, vocab, Uint8Array.from([1, 1, 0]))).toBe(true);
+    expect(activeRowsIdentical(apart, rows, vocab, Uint8Array.from([0, 0, 0]))).toBe(false);
+    const firstApart = same.slice();
+    firstApart[vocab] = 5; // row 0 holds −∞ there: a filtered token in one row only
+    expect(activeRowsIdentical(firstApart, rows, vocab, all)).toBe(false);
+    expect(activeRowsIdentical(logits, rows, vocab, all)).toBe(false);
   });
   it("one active row is one row's entropy; the slope is dH/dlog T by finite difference", () => {
     const one = Uint8Array.from([0, 1, 0]);

@@ -23,7 +23,16 @@ import { marginalEntropy } from "../sampling/marginal.js";
 import { temperatureForMarginalEntropy } from "../sampling/solve-marginal-temperature.js";
 import type { Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
-import { type Controller, clampTemperature, createFeedbackCounter, EARLY_SOLVE_POSITIONS, type FeedbackControllerOptions, resolveControllerOptions, resolveInitialTemperature } from "./controller.js";
+import {
+  type Controller,
+  clampTemperature,
+  createFeedbackCounter,
+  EARLY_SOLVE_POSITIONS,
+  EARLY_SOLVE_WITHIN,
+  type FeedbackControllerOptions,
+  resolveControllerOptions,
+  resolveInitialTemperature,
+} from "./controller.js";
 
 /**
  * Batch-marginal controller. `estimate[b]` is the marginal entropy measured at the previous
@@ -43,6 +52,8 @@ export function createMarginalController(options: MarginalControllerOptions): Co
   let solved = false;
   let last = Number.NaN;
   const counter = createFeedbackCounter(o);
+  // The per-token sums accept's measurement adds the rows into, sized on the first step.
+  let sums = new Float64Array(0);
   return {
     name: "marginal",
     get saturation(): number {
@@ -51,7 +62,10 @@ export function createMarginalController(options: MarginalControllerOptions): Co
     apply(step: Step): void {
       if (solves && step.position < EARLY_SOLVE_POSITIONS && step.active.includes(1)) {
         const aim = o.target - offset(step.position);
-        temperature = temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax, solved ? temperature : undefined).temperature;
+        // Warm solves stop at EARLY_SOLVE_WITHIN, as the per-row controllers' do (controller.ts); the first keeps full precision
+        temperature = solved
+          ? temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax, temperature, EARLY_SOLVE_WITHIN).temperature
+          : temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax).temperature;
         solved = true;
       }
       for (let b = 0; b < step.rows; b++) {
@@ -62,7 +76,8 @@ export function createMarginalController(options: MarginalControllerOptions): Co
     },
     accept(_tokens: Int32Array, step: Step): void {
       const warm = counter.count(step);
-      const h = marginalEntropy(step.probs, step.rows, step.vocab, step.active);
+      if (sums.length < step.vocab) sums = new Float64Array(step.vocab);
+      const h = marginalEntropy(step.probs, step.rows, step.vocab, step.active, sums);
       // NaN only when no row was drawn: nothing to learn from.
       if (Number.isNaN(h)) return;
       last = h;

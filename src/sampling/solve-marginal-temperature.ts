@@ -8,7 +8,7 @@
  * The solve is solve-temperature.ts's Newton on u = log T, with this entropy. Costs n·V
  * exponentials and V logs per pass; a warm start from the last position's T takes a few.
  */
-import { type EntropyAt, newtonOnLogT } from "./solve-temperature.js";
+import { type EntropyAt, newtonOnLogT, solveTemperature } from "./solve-temperature.js";
 
 /** Per-solve buffers: allocated once per solve, not per pass (a pass at n = 8 would otherwise allocate n·V doubles). */
 export interface MarginalScratch {
@@ -82,10 +82,36 @@ export function marginalEntropyAndSlope(
   return { entropy, slope: Math.max(0, slope / count), ceiling: Math.log(vocab) };
 }
 
+/** The first row with active[b] !== 0, −1 when none. */
+function firstActive(active: Uint8Array, rows: number): number {
+  for (let b = 0; b < rows; b++) if (active[b] !== 0) return b;
+  return -1;
+}
+
+/**
+ * Whether every active row's logits equal the first active row's, entry by entry: at a request's
+ * first position every row conditions on the same prompt. Stops at the first difference, so rows
+ * that have diverged cost a few comparisons.
+ */
+export function activeRowsIdentical(logits: Float32Array, rows: number, vocab: number, active: Uint8Array): boolean {
+  const first = firstActive(active, rows);
+  if (first < 0) return false;
+  const base = first * vocab;
+  for (let b = first + 1; b < rows; b++) {
+    if (active[b] === 0) continue;
+    const other = b * vocab;
+    for (let i = 0; i < vocab; i++) if (!Object.is(logits[base + i], logits[other + i])) return false;
+  }
+  return true;
+}
+
 /**
  * The temperature in [tMin, tMax] at which the active rows' marginal entropy is `target` nats;
  * tMin (tMax) when the target lies below (above) what the range reaches. `start`: where Newton
- * begins (the last position's T).
+ * begins (the last position's T); `within`: as in newtonOnLogT. Where every active row holds the
+ * same logits (a request's first position), the marginal is that one row's entropy, and the
+ * one-row solve finds it with Halley's steps at 1/n of the cost per pass (measured at n = 4 on
+ * six prompts × targets 3.5 / 5 / 6.5: 2.67 passes, 0.20 ms, against 3.11 passes, 1.09 ms).
  */
 export function temperatureForMarginalEntropy(
   logits: Float32Array,
@@ -96,7 +122,12 @@ export function temperatureForMarginalEntropy(
   tMin: number,
   tMax: number,
   start?: number,
+  within?: number,
 ): { temperature: number; passes: number } {
+  if (activeRowsIdentical(logits, rows, vocab, active)) {
+    const first = firstActive(active, rows);
+    return solveTemperature(logits.subarray(first * vocab, (first + 1) * vocab), target, tMin, tMax, start, within);
+  }
   const scratch = marginalScratch(rows, vocab);
-  return newtonOnLogT((t) => marginalEntropyAndSlope(logits, rows, vocab, active, t, scratch), target, tMin, tMax, start);
+  return newtonOnLogT((t) => marginalEntropyAndSlope(logits, rows, vocab, active, t, scratch), target, tMin, tMax, start, within);
 }
