@@ -6,7 +6,7 @@
  * token, so an early EOS in one arm cannot make it look faster than its partner.
  */
 import type { Catalog } from "../control/catalog.js";
-import type { Controller } from "../control/controller.js";
+import { type Controller, EARLY_SOLVE_POSITIONS } from "../control/controller.js";
 import { createFixedController } from "../control/fixed.js";
 import type { CalibrationFile } from "../control/schedule-schema.js";
 import { generate } from "../decode/generate.js";
@@ -170,39 +170,62 @@ async function recordDecode(model: Model, rows: number, w: Workload): Promise<{ 
   return { logits, msPerStep: timed.ms / timed.steps };
 }
 
-/** Milliseconds per token in the controller's apply and accept (the draw between them untimed). */
-function timeController(controller: Controller, recorded: readonly Float32Array[], rows: number, vocab: number, seed: number): number {
+/**
+ * Milliseconds per token in the controller's apply and accept (the draw between them untimed):
+ * over the whole decode, and over the positions from EARLY_SOLVE_POSITIONS on alone. The first
+ * positions solve T exactly (a few passes of V exponentials per row), a fixed cost per request
+ * like the prompt's prefill; from there on each token costs what the controller's feedback does.
+ */
+function timeController(controller: Controller, recorded: readonly Float32Array[], rows: number, vocab: number, seed: number): { whole: number; steady: number } {
   const draw = createDraw(createRng(seed));
   let step: Step | undefined;
-  let spent = 0;
+  let early = 0;
+  let steady = 0;
   for (let t = 0; t < recorded.length; t++) {
     step = createStep(recorded[t]!, rows, vocab, t, undefined, step);
     const a = performance.now();
     controller.apply(step);
-    spent += performance.now() - a;
+    let spent = performance.now() - a;
     draw.apply(step);
     const b = performance.now();
     controller.accept?.(step.tokens, step);
     spent += performance.now() - b;
+    if (t < EARLY_SOLVE_POSITIONS) early += spent;
+    else steady += spent;
   }
-  return spent / recorded.length;
+  return { whole: (early + steady) / recorded.length, steady: steady / Math.max(1, recorded.length - EARLY_SOLVE_POSITIONS) };
 }
 
-/** Controller time per token / one model step, for the controllers that cost more than a scale. */
+/**
+ * Controller time per token / one model step, for the controllers that cost more than a scale:
+ * `controller.<mode>` over a whole request of the workload's length (the first positions' exact
+ * solves included), `controller.<mode>.steady` per token after them.
+ */
 export async function benchControllerCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
   const V = model.spec.vocabSize;
   const out: Measurement[] = [];
   for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "schedule", "marginal"].includes(m.name))) {
     const recorded = (await recordDecode(model, mode.rows, w)).logits;
     const ctx = { temperature: 1, rows: mode.rows, vocabSize: V, catalog };
-    const [ctrl, step] = await interleave(w.rounds, [
-      async () => timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed),
+    const [whole, steady, step] = await interleave(w.rounds, [
+      async () => timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed).whole,
+      async () => timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed).steady,
       async () => (await recordDecode(model, mode.rows, w)).msPerStep,
     ]);
     out.push(
       measure(
-        { key: `controller.${mode.name}`, group: "controller cost", what: `${mode.name} controller (apply + accept) / one model step, n = ${mode.rows}`, unit: "ms/token" },
-        { label: `${mode.name} controller`, values: ctrl! },
+        { key: `controller.${mode.name}`, group: "controller cost", what: `${mode.name} controller (apply + accept) / one model step, n = ${mode.rows}, ${w.tokens} tokens`, unit: "ms/token" },
+        { label: `${mode.name} controller`, values: whole! },
+        { label: "CausalLM.step", values: step! },
+      ),
+      measure(
+        {
+          key: `controller.${mode.name}.steady`,
+          group: "controller cost",
+          what: `${mode.name} controller per token from position ${EARLY_SOLVE_POSITIONS} on / one model step, n = ${mode.rows}`,
+          unit: "ms/token",
+        },
+        { label: `${mode.name} controller, t ≥ ${EARLY_SOLVE_POSITIONS}`, values: steady! },
         { label: "CausalLM.step", values: step! },
       ),
     );
