@@ -160,16 +160,25 @@ describe("runEval on a fake model", () => {
 
     const out = join(dir, "eval");
     let report = "";
+    // The commit is read before anything runs (the run may outlast a commit made meanwhile).
+    let loads = 0;
+    let loadsWhenDescribed = -1;
     const o = optionsOf(["--targets", "3", "--tokens", "12", "--full", "1", "--short", "1", "--short-tokens", "4", "--mirostat-taus", "0.5,1,2", "--mirostat-tokens", "6", "--sessions", "1"]);
     const results = await runEval(
       { ...o, schedules: join(dir, "schedules"), prompts, out },
       {
-        loadModel: async () => model,
+        loadModel: async () => {
+          loads++;
+          return model;
+        },
         loadCatalog: async (root, id) => {
           const names = (await readdir(join(root, id))).filter((n) => n.endsWith(".json"));
           return buildCatalog(id, await Promise.all(names.map(async (name) => ({ name, json: JSON.parse(await readFile(join(root, id, name), "utf8")) as unknown }))));
         },
-        describeRun: async () => ({ commit: "abc1234", machine: "a test" }),
+        describeRun: async () => {
+          loadsWhenDescribed = loads;
+          return { commit: "abc1234", machine: "a test" };
+        },
         stdout: (text) => {
           report += text;
         },
@@ -177,6 +186,7 @@ describe("runEval on a fake model", () => {
       },
     );
     expect(results).toBeDefined();
+    expect(loadsWhenDescribed).toBe(0);
     expect(results!).toMatchObject({ commit: "abc1234", machine: "a test", model: { name: "fake", id: model.id }, plan: { tokens: 12, full: 1, short: 1, shortTokens: 4, seed: 7 } });
     expect(results!.mirostat.grid.map((g) => g.tau)).toEqual([0.5, 1, 2]);
     expect(results!.targets.map((t) => t.target)).toEqual([3]);

@@ -88,6 +88,9 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const log = (line: string): void => void io.stderr.write(`${line}\n`);
   const started = performance.now();
   const { tokens, full, short, shortTokens, seed, targets } = o;
+  // The commit is the code that runs, read before it runs: an hour later HEAD and the tree may
+  // hold what was committed meanwhile, which this run never loaded.
+  const { commit, machine } = await io.describeRun(o.sessions);
 
   const models = await Promise.all(Array.from({ length: o.sessions }, () => io.loadModel(o.model)));
   const model = models[0]!;
@@ -128,7 +131,6 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
 
   // ---- Results ------------------------------------------------------------------------------
   const summaries = arms.map((spec, i) => ({ spec, ...summarizeArm(spec, run.records[i]!, run.micros[i]!, tokens) }));
-  const { commit, machine } = await io.describeRun(sessions.length);
   const results: EvalResults = {
     version: 1,
     command: o.command,
