@@ -4,7 +4,7 @@
  * prompt-aware schedule and the marginal controller aim with (sign errors there must fail).
  */
 import { describe, expect, it } from "vitest";
-import { EARLY_SOLVE_POSITIONS } from "../src/control/controller.js";
+import { EARLY_SOLVE_POSITIONS, EARLY_SOLVE_WITHIN, solveRowTemperature } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
 import { createMarginalController } from "../src/control/marginal.js";
 import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
@@ -223,6 +223,22 @@ describe("marginal controller on the 30-row scale", () => {
     const trace = drive(createMarginalController({ target: 5.5, offset }), plant);
     for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) expect(Math.abs(trace.marginal[t]! - (5.5 - offset(t)))).toBeLessThan(1e-3);
     expect(Math.abs(trace.marginal[EARLY_SOLVE_POSITIONS]! - (5.5 - offset(EARLY_SOLVE_POSITIONS)))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("early solves: the first position to full precision, warm ones to EARLY_SOLVE_WITHIN", () => {
+  it("a row's cold solve holds its aim to 1e-6 nats; a warm one from its last T within the tolerance's reach", () => {
+    const z = fillGaussian(createRng(12), new Float32Array(4096)).map((v) => 4 * v);
+    for (const aim of [2, 3.5, 5, 6.5]) {
+      expect(Math.abs(entropyOf(z, solveRowTemperature(z, aim, 0.001, 100)) - aim)).toBeLessThan(1e-6);
+      expect(Math.abs(entropyOf(z, solveRowTemperature(z, aim, 0.001, 100, 1.3)) - aim)).toBeLessThan(EARLY_SOLVE_WITHIN);
+    }
+  });
+  it("marginal: the batch's first position holds the target to 1e-6 nats", () => {
+    for (const seed of [8, 9, 10]) {
+      const trace = drive(createMarginalController({ target: 5.5, offset: (t) => 0.05 * t }), { rows: 4, vocab: 512, steps: 1, seed });
+      expect(Math.abs(trace.marginal[0]! - 5.5)).toBeLessThan(1e-6);
+    }
   });
 });
 

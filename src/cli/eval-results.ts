@@ -44,7 +44,7 @@ export function recorder(record: EpisodeRecord, rows: number, counts: readonly F
   return (step) => {
     const t = step.position;
     const probs = step.probs.subarray(0, rows * V);
-    record.marginal[t] = marginalEntropy(probs, rows, V);
+    record.marginal[t] = marginalEntropy(probs, rows, V, undefined, scratch);
     record.conditional[t] = meanConditionalEntropy(probs, rows, V);
     let sum = 0;
     for (let b = 0; b < rows; b++) {

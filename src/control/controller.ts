@@ -202,5 +202,10 @@ export const EARLY_SOLVE_WITHIN = 0.1;
  * from the row's last temperature to EARLY_SOLVE_WITHIN.
  */
 export function solveRowTemperature(z: Float32Array, aim: number, tMin: number, tMax: number, last?: number): number {
-  return temperatureForEntropy(z, aim, tMin, tMax, last, last === undefined ? undefined : EARLY_SOLVE_WITHIN);
+  return temperatureForEntropy(z, aim, tMin, tMax, last, earlySolveWithin(last));
+}
+
+/** The tolerance of an early solve started at `last`: full precision cold (undefined), EARLY_SOLVE_WITHIN warm. */
+export function earlySolveWithin(last: number | undefined): number | undefined {
+  return last === undefined ? undefined : EARLY_SOLVE_WITHIN;
 }

@@ -28,7 +28,7 @@ import {
   clampTemperature,
   createFeedbackCounter,
   EARLY_SOLVE_POSITIONS,
-  EARLY_SOLVE_WITHIN,
+  earlySolveWithin,
   type FeedbackControllerOptions,
   resolveControllerOptions,
   resolveInitialTemperature,
@@ -62,10 +62,8 @@ export function createMarginalController(options: MarginalControllerOptions): Co
     apply(step: Step): void {
       if (solves && step.position < EARLY_SOLVE_POSITIONS && step.active.includes(1)) {
         const aim = o.target - offset(step.position);
-        // Warm solves stop at EARLY_SOLVE_WITHIN, as the per-row controllers' do (controller.ts); the first keeps full precision
-        temperature = solved
-          ? temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax, temperature, EARLY_SOLVE_WITHIN).temperature
-          : temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax).temperature;
+        const start = solved ? temperature : undefined;
+        temperature = temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax, start, earlySolveWithin(start)).temperature;
         solved = true;
       }
       for (let b = 0; b < step.rows; b++) {

@@ -105,6 +105,8 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
   const stops = Array.from({ length: rows }, () => createStopMatcher(opts.stop ?? []));
   const k = Math.min(opts.topLogprobs ?? 0, V);
   let handedOver = false;
+  // The marginal telemetry's per-token sums, one buffer for the request rather than one per step.
+  const sums = opts.marginal ? new Float64Array(V) : undefined;
 
   const steps = decodeSteps(model.lm, {
     promptIds: opts.promptIds,
@@ -118,7 +120,7 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
     const t = step.position;
     const active = step.active;
     // Before the rows that finish at this token are marked inactive: they were drawn here too.
-    const marginal = opts.marginal ? marginalEntropy(step.probs, rows, V, active) : Number.NaN;
+    const marginal = sums ? marginalEntropy(step.probs, rows, V, active, sums) : Number.NaN;
     for (let b = 0; b < rows; b++) {
       if (!active[b]) continue;
       const tokenId = step.tokens[b]!;

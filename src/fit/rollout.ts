@@ -50,10 +50,11 @@ export async function rollout(lm: CausalLM, options: RolloutOptions): Promise<Ro
     conditional: new Float64Array(tokens),
     temperature: new Float64Array(tokens),
   };
+  const sums = new Float64Array(V);
   const steps = decodeSteps(lm, { promptIds: options.promptIds, rows, maxTokens: tokens, policy: options.sampler, rng: createRng(options.seed) });
   for await (const step of steps) {
     const t = step.position;
-    trace.marginal[t] = marginalEntropy(step.probs, rows, V);
+    trace.marginal[t] = marginalEntropy(step.probs, rows, V, undefined, sums);
     trace.conditional[t] = meanConditionalEntropy(step.probs, rows, V);
     let sum = 0;
     for (let b = 0; b < rows; b++) sum += step.temperature[b]!;
