@@ -126,7 +126,10 @@ describe("the CLIs' option tables", () => {
       gains: [0.03, 0.1, 0.3],
     });
     const evaluation = parseCommandLine(EVAL_COMMAND, []);
-    expect(evaluation.help === false && evaluation.values).toMatchObject({ targets: [3.5, 5, 6.5], tokens: 1000, full: 2, short: 8, seed: 7, out: "docs/eval" });
+    expect(evaluation.help === false && evaluation.values).toMatchObject({ targets: [3.5, 5, 6.5], tokens: 1000, full: 2, short: 8, seed: 7, out: "docs/eval", modes: [] });
+    const some = parseCommandLine(EVAL_COMMAND, ["--modes", "proxy,marginal"]);
+    expect(some.help === false && some.values.modes).toEqual(["proxy", "marginal"]);
+    expect(() => parseCommandLine(EVAL_COMMAND, ["--modes", "proxy,greedy"])).toThrow(/--modes takes a comma-separated list of fixed, schedule, .*got "greedy"/);
     const bench = parseCommandLine(BENCH_COMMAND, []);
     expect(bench.help === false && bench.values).toMatchObject({ tokens: 64, rounds: undefined, seed: 7, quick: false, skip: [] });
     const generate = parseCommandLine(GENERATE_COMMAND, []);

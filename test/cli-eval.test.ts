@@ -90,6 +90,13 @@ describe("buildArms on the shipped schedules and calibration", () => {
     expect(proxy.note).toBeUndefined();
   });
 
+  it("builds only the modes asked for, in the same order, and needs no τ grid without Mirostat", () => {
+    const arms = buildArms([3.5, 6.5], { ...context, grid: [], modes: ["marginal", "schedule"] });
+    expect(arms.map((a) => `${a.target} ${a.label}`)).toEqual(["3.5 schedule", "3.5 marginal n=4", "3.5 marginal n=8", "6.5 schedule", "6.5 marginal n=4", "6.5 marginal n=8"]);
+    expect(buildArms([5], { ...context, modes: [] })).toHaveLength(8);
+    expect(buildArms([5], { ...context, modes: ["mirostat"] }).map((a) => a.label)).toEqual([`mirostat τ=${matchTau(grid, 5).tau}`]);
+  });
+
   it("makes a fresh sampler per call", () => {
     for (const arm of buildArms([5], context)) {
       const a = arm.make();

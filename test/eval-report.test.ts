@@ -75,6 +75,23 @@ describe("evaluation report", () => {
     expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("median / worst prompt");
   });
 
+  it("describes in its method only the modes that ran, and a plan without short episodes as such", () => {
+    const all = renderEvalReport(results([{ target: 5, arms: [arm("fixed T=0.8", windows(0)), arm("schedule", windows(0)), arm("mirostat τ=3", windows(0))] }]));
+    expect(all).toContain("- `fixed`: ");
+    expect(all).toContain("- `mirostat`: ");
+    expect(all).not.toContain("- `proxy`: ");
+    const some = {
+      ...results([{ target: 5, arms: [{ ...arm("marginal n=4", windows(0)), mode: "marginal" }, arm("proxy", windows(0))] }]),
+      plan: { ...results([]).plan, full: 10, short: 0, prompts: 10 },
+    };
+    const md = renderEvalReport(some);
+    expect(md).toContain("- `proxy`: ");
+    expect(md).toContain("- `marginal n=k`: ");
+    for (const absent of ["fixed", "schedule", "schedule_open", "exact", "mirostat"]) expect(md).not.toContain(`- \`${absent}\`: `);
+    expect(md).toContain("10 full-length episode(s) of 1000 tokens, each on its own prompt (10 prompts)");
+    expect(md).toContain("each position pools the 10 episodes");
+  });
+
   it("shows notes added after the run under the header", () => {
     const r = { ...results([{ target: 5, arms: [arm("schedule", windows(0))] }]), notes: ["the schedules were refit since"] };
     const md = renderEvalReport(r);

@@ -15,6 +15,10 @@ export const ROWS = 30;
 export const MARGINAL_ROWS = 32;
 export const MARGINAL_N = [4, 8] as const;
 
+/** The modes an eval can run, in the order the report lists them. */
+export const EVAL_MODES = ["fixed", "schedule", "schedule_open", "proxy", "marginal", "exact", "mirostat"] as const;
+export type EvalMode = (typeof EVAL_MODES)[number];
+
 export interface ArmSpec {
   target: number;
   mode: string;
@@ -78,12 +82,28 @@ export interface ArmContext {
   readonly vocabSize: number;
   /** The fitted schedule files, for each target's matched fixed temperature. */
   readonly schedules: readonly ScheduleFile[];
-  /** Mirostat's τ grid, measured. */
+  /** Mirostat's τ grid, measured (empty when `modes` leaves Mirostat out). */
   readonly grid: readonly TauPoint[];
+  /** The modes to build; every mode when absent or empty. */
+  readonly modes?: readonly EvalMode[];
 }
 
-/** Every mode's arm at every target: fixed at the matched T, schedule, schedule_open, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
+/** Mirostat v2 at the τ matched to the target (built only when wanted: an empty τ grid has no match). */
+function mirostatArm(target: number, { tau, note }: { tau: number; note?: string }, c: ArmContext): ArmSpec {
+  return {
+    target,
+    mode: "mirostat",
+    label: `mirostat τ=${tau}`,
+    setting: `τ ${tau} nats, η 0.1`,
+    rows: ROWS,
+    make: () => apiSampler(c.catalog, c.vocabSize, { mode: "mirostat", tau }, ROWS).sampler,
+    ...(note ? { note } : {}),
+  };
+}
+
+/** Every mode's arm at every target (or those in `c.modes`): fixed at the matched T, schedule, schedule_open, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
 export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] {
+  const wanted = (mode: string): boolean => !c.modes?.length || (c.modes as readonly string[]).includes(mode);
   const calibration = c.catalog.calibration;
   if (!calibration) throw new RangeError("no proxy calibration to evaluate (run npm run fit)");
   const plan = (params: EntropyParams, rows: number, temperature = 1) => apiSampler(c.catalog, c.vocabSize, params, rows, temperature);
@@ -93,7 +113,6 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
       plan(params, rows, temperature).sampler;
   return targets.flatMap((target): ArmSpec[] => {
     const T = matchedTemperature(c.schedules, target);
-    const { tau, note } = matchTau(c.grid, target);
     const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
     return [
       { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
@@ -118,7 +137,7 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         make: () => createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler),
       })),
       { target, mode: "exact", label: "exact", setting: `rows at target − offset(t), gain ${DEFAULT_GAIN}`, rows: ROWS, make: api({ mode: "exact", target }) },
-      { target, mode: "mirostat", label: `mirostat τ=${tau}`, setting: `τ ${tau} nats, η 0.1`, rows: ROWS, make: api({ mode: "mirostat", tau }), ...(note ? { note } : {}) },
-    ];
+      ...(wanted("mirostat") ? [mirostatArm(target, matchTau(c.grid, target), c)] : []),
+    ].filter((arm) => wanted(arm.mode));
   });
 }

@@ -1,6 +1,7 @@
 /** `npm run eval`'s command line: the option table, and the checked options it reads to. */
 import { MODEL_DTYPES, type ModelDtype } from "../model/dtype.js";
-import { type CommandSpec, choice, flag, int, list, type OptionTable, text, type Values } from "./args.js";
+import { type CommandSpec, choice, flag, int, list, names, type OptionTable, text, type Values } from "./args.js";
+import { EVAL_MODES, type EvalMode } from "./eval-arms.js";
 
 export const EVAL_COMMAND = {
   name: "eval",
@@ -16,6 +17,7 @@ export const EVAL_COMMAND = {
     full: int(2, "full-length episodes per mode"),
     short: int(8, "short episodes per mode", 0),
     "short-tokens": int(50, "tokens of a short episode"),
+    modes: names(EVAL_MODES, "modes to run; all when absent"),
     seed: int(7, "first seed of the plan", 0),
     "mirostat-taus": list("0.5,1,2,3,4.5,8", "Mirostat τ grid matched to each target, nats"),
     "mirostat-tokens": int(200, "tokens per episode of the τ grid"),
@@ -38,6 +40,8 @@ export interface EvalOptions {
   readonly short: number;
   readonly shortTokens: number;
   readonly seed: number;
+  /** The modes to run; empty for all. */
+  readonly modes: readonly EvalMode[];
   /** Mirostat τ grid, ascending. */
   readonly taus: readonly number[];
   readonly tuningTokens: number;
@@ -61,6 +65,7 @@ export function evalOptions(v: Values<typeof EVAL_COMMAND.options>, argv: readon
     short: v.short,
     shortTokens: v["short-tokens"],
     seed: v.seed,
+    modes: v.modes,
     taus: [...v["mirostat-taus"]].sort((a, b) => a - b),
     tuningTokens: v["mirostat-tokens"],
     sessions: v.sessions,

@@ -237,12 +237,9 @@ export function renderEvalReport(r: EvalResults): string {
     "",
     "## Method",
     "",
-    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens and ${p.short} of ${p.shortTokens} tokens, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
+    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens${p.short > 0 ? ` and ${p.short} of ${p.shortTokens} tokens` : ""}, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); ${p.short > 0 ? `each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}` : `each position pools the ${p.full} episodes`}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
     "",
-    "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file).",
-    "- `schedule`: the shipped fitted schedule for the target, seeing the prompt (each row's T solved exactly over the first 10 positions — for the target from the prompt's logits at t = 0, for target − offset(t) after — then each row's exact entropy corrects the fitted T towards target − offset(t)); `schedule_open`: the plain fitted T(t), open loop; `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t), solved exactly over its first 10 positions and the table's error there carried on as the correction; `exact`: each row's T solved exactly over the first 10 positions, then per-row feedback on each row's exact entropy towards target − offset(t) (a conditional target where the calibration has no offset, as the arm's setting says). `marginal` solves the batch's one T exactly for its k-row marginal at target − gap_k(t) over the first 10 positions (at t = 0 every row shares the prompt, so the marginal is one row's entropy), then feedback.",
-    `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. With a fitted 30-row gap (the arm's setting says) each request aims its own k-row marginal at target − gap_k(t), so that ${p.measuredRows} such continuations hold the target; without one it holds the marginal of its own k rows and reads high on this ${p.measuredRows}-row scale (mixing more continuations adds entropy, concavity of H).`,
-    `- \`mirostat\`: Mirostat v2 (Basu et al. 2021) at T = 1, η = 0.1, with τ interpolated on a grid so that its mean marginal entropy matches the target on the fitting prompts (${r.mirostat.tuningEpisodes} episodes of ${r.mirostat.tuningTokens} tokens per τ): ${r.mirostat.grid.map((g) => `τ ${g.tau} → ${g.mean.toFixed(2)}`).join(", ")} nats.`,
+    ...modeLines(r),
     "- Repetition: distinct-n is unique / all n-grams inside the window, per row; repeated 4-grams is the share of the window's 4-grams already seen earlier in the same row; self-BLEU-4 compares each full-length row with the other rows of its episode (1 = copies). Text metrics come from the full-length episodes.",
     "- Controller µs/token is the time in the mode's apply + accept per row-token, measured in this run; the softmax the draw computes for every mode is not included. Model step cost and loop overhead are in [../bench.md](../bench.md).",
     "",
@@ -262,4 +259,35 @@ export function renderEvalReport(r: EvalResults): string {
     sections.join("\n\n"),
     "",
   ].join("\n");
+}
+
+/** The method's description of each mode that ran (a run with --modes lists only its own). */
+function modeLines(r: EvalResults): string[] {
+  const ran = new Set(r.targets.flatMap((t) => t.arms.map((a) => a.mode)));
+  const p = r.plan;
+  const lines: [modes: string[], line: string][] = [
+    [["fixed"], "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file)."],
+    [
+      ["schedule"],
+      "- `schedule`: the shipped fitted schedule for the target, seeing the prompt (each row's T solved exactly over the first 10 positions — for the target from the prompt's logits at t = 0, for target − offset(t) after — then each row's exact entropy corrects the fitted T towards target − offset(t)).",
+    ],
+    [["schedule_open"], "- `schedule_open`: the plain fitted T(t), open loop."],
+    [
+      ["proxy"],
+      "- `proxy`: 30 independent sequences (n = 1 each; one per row), each steering its own T from the calibrated logit statistic towards target − offset(t), solved exactly over its first 10 positions and the table's error there carried on as the correction.",
+    ],
+    [
+      ["exact"],
+      "- `exact`: each row's T solved exactly over the first 10 positions, then per-row feedback on each row's exact entropy towards target − offset(t) (a conditional target where the calibration has no offset, as the arm's setting says).",
+    ],
+    [
+      ["marginal"],
+      `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. Each request solves its batch's one T exactly for its k-row marginal at target − gap_k(t) over the first 10 positions (at t = 0 every row shares the prompt, so the marginal is one row's entropy), then feedback. With a fitted 30-row gap (the arm's setting says) each request aims its own k-row marginal at target − gap_k(t), so that ${p.measuredRows} such continuations hold the target; without one it holds the marginal of its own k rows and reads high on this ${p.measuredRows}-row scale (mixing more continuations adds entropy, concavity of H).`,
+    ],
+    [
+      ["mirostat"],
+      `- \`mirostat\`: Mirostat v2 (Basu et al. 2021) at T = 1, η = 0.1, with τ interpolated on a grid so that its mean marginal entropy matches the target on the fitting prompts (${r.mirostat.tuningEpisodes} episodes of ${r.mirostat.tuningTokens} tokens per τ): ${r.mirostat.grid.map((g) => `τ ${g.tau} → ${g.mean.toFixed(2)}`).join(", ")} nats.`,
+    ],
+  ];
+  return lines.filter(([modes]) => modes.some((m) => ran.has(m))).map(([, line]) => line);
 }
