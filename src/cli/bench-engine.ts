@@ -199,7 +199,10 @@ function timeController(controller: Controller, recorded: readonly Float32Array[
 /**
  * Controller time per token / one model step, for the controllers that cost more than a scale:
  * `controller.<mode>` over a whole request of the workload's length (the first positions' exact
- * solves included), `controller.<mode>.steady` per token after them.
+ * solves included), `controller.<mode>.steady` per token after them, and
+ * `controller.<mode>.added` the steady time less what plain sampling at a fixed T spends in the
+ * same place (scaling the same rows), timed beside it in the same round: what steering costs
+ * over the sampling it replaces.
  */
 export async function benchControllerCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
   const V = model.spec.vocabSize;
@@ -207,12 +210,16 @@ export async function benchControllerCost(model: Model, catalog: Catalog, w: Wor
   for (const mode of MODE_CASES.filter((m) => ["proxy", "exact", "schedule", "marginal"].includes(m.name))) {
     const recorded = (await recordDecode(model, mode.rows, w)).logits;
     const ctx = { temperature: 1, rows: mode.rows, vocabSize: V, catalog };
-    // One timed run per round gives both figures; the steady one is kept beside, by round.
+    // One timed run per round gives every figure; the steady and added ones are kept beside, by round.
     const steady: number[] = [];
+    const added: number[] = [];
     const [whole, step] = await interleave(w.rounds, [
       async () => {
         const spent = timeController(planControl(mode.entropy, ctx).controller, recorded, mode.rows, V, w.seed);
+        // Plain sampling at a fixed T scales the same rows in the same place: its time is not steering.
+        const plain = timeController(createFixedController(PLAIN_TEMPERATURE), recorded, mode.rows, V, w.seed);
         steady.push(spent.steady);
+        added.push(spent.steady - plain.steady);
         return spent.whole;
       },
       async () => (await recordDecode(model, mode.rows, w)).msPerStep,
@@ -233,10 +240,23 @@ export async function benchControllerCost(model: Model, catalog: Catalog, w: Wor
         { label: `${mode.name} controller, t ≥ ${EARLY_SOLVE_POSITIONS}`, values: steady },
         { label: "CausalLM.step", values: step! },
       ),
+      measure(
+        {
+          key: `controller.${mode.name}.added`,
+          group: "controller cost",
+          what: `${mode.name} controller per token from position ${EARLY_SOLVE_POSITIONS} on, less plain sampling at T = ${PLAIN_TEMPERATURE} on the same rows / one model step, n = ${mode.rows}`,
+          unit: "ms/token",
+        },
+        { label: `${mode.name} over fixed T, t ≥ ${EARLY_SOLVE_POSITIONS}`, values: added },
+        { label: "CausalLM.step", values: step! },
+      ),
     );
   }
   return out;
 }
+
+/** The fixed temperature whose scaling the `.added` figures subtract. */
+const PLAIN_TEMPERATURE = 0.8;
 
 /** Vocabulary sizes of the synthetic logits: 2k, 32k (Llama 2), 50k (GPT-2), 152k (Qwen 2). */
 export const SYNTHETIC_VOCABS = [2048, 32000, 50257, 151936] as const;
