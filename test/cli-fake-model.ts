@@ -6,7 +6,11 @@
 import type { CausalLM, KvCache } from "../src/model/causal-lm.js";
 import type { Model } from "../src/model/model.js";
 
-export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
+/**
+ * The fake's decoder alone: next-token logits depend on the row's last token only, so rows that
+ * drew different tokens diverge, as continuations of one prompt do.
+ */
+export function createFakeLm(vocab = 32, maxPositions = 256): CausalLM {
   const logitsFor = (last: readonly number[]): Float32Array => {
     const out = new Float32Array(last.length * vocab);
     last.forEach((tok, b) => {
@@ -15,8 +19,8 @@ export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
     return out;
   };
   const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
-  const lm: CausalLM = {
-    spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 256, eosTokenIds: [] },
+  return {
+    spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions, eosTokenIds: [] },
     kvDtype: "float32",
     async prefill(ids, rows) {
       return { logits: logitsFor(new Array(rows).fill(ids[ids.length - 1])), cache: cache(rows, ids.length) };
@@ -25,6 +29,10 @@ export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
       return { logits: logitsFor(Array.from(tokens)), cache: cache(c.rows, c.length + 1) };
     },
   };
+}
+
+export function createFakeModel(vocab = 32, id = "fake00000000cafe"): Model {
+  const lm = createFakeLm(vocab);
   return {
     name: "fake",
     dtype: "fp32",

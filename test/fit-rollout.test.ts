@@ -1,35 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createFixedController } from "../src/control/fixed.js";
 import { rollout } from "../src/fit/rollout.js";
-import type { CausalLM, KvCache } from "../src/model/causal-lm.js";
-
-/**
- * A fake decoder whose next-token logits depend on the row's last token: rows that drew
- * different tokens diverge, as continuations of one prompt do.
- */
-function fakeLm(vocab: number): CausalLM {
-  const logitsFor = (last: readonly number[]): Float32Array => {
-    const out = new Float32Array(last.length * vocab);
-    last.forEach((tok, b) => {
-      for (let i = 0; i < vocab; i++) out[b * vocab + i] = Math.cos(0.7 * i * (tok + 1)) * 3;
-    });
-    return out;
-  };
-  const cache = (rows: number, length: number): KvCache => ({ rows, length, past: [] });
-  return {
-    spec: { modelType: "fake", layers: 1, kvHeads: 1, headDim: 1, vocabSize: vocab, maxPositions: 4096, eosTokenIds: [] },
-    kvDtype: "float32",
-    async prefill(ids, rows) {
-      return { logits: logitsFor(new Array(rows).fill(ids[ids.length - 1])), cache: cache(rows, ids.length) };
-    },
-    async step(tokens, c) {
-      return { logits: logitsFor(Array.from(tokens)), cache: cache(c.rows, c.length + 1) };
-    },
-  };
-}
+import { createFakeLm } from "./cli-fake-model.js";
 
 describe("rollout", () => {
-  const lm = fakeLm(32);
+  const lm = createFakeLm(32, 4096);
   const options = (T: number, seed: number) => ({ promptIds: [1, 2, 3], rows: 6, tokens: 40, sampler: createFixedController(T), seed });
 
   it("measures marginal ≥ mean conditional entropy, equal at t = 0 where every row shares the prompt", async () => {

@@ -8,27 +8,12 @@
 import type { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { createGate } from "../src/http/concurrency.js";
-import type { Model } from "../src/model/model.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
+import { counted } from "./helpers/model.js";
 
 const model = await nodeModel();
 const body = { model: model.name, prompt: "And God said", max_tokens: 400, seed: 21, stream: true };
 const decoder = new TextDecoder();
-
-/** The model with its decode steps counted. */
-function counted(base: Model): { model: Model; steps: () => number } {
-  let steps = 0;
-  const lm = {
-    spec: base.lm.spec,
-    kvDtype: base.lm.kvDtype,
-    prefill: base.lm.prefill.bind(base.lm),
-    step: (...args: Parameters<Model["lm"]["step"]>) => {
-      steps++;
-      return base.lm.step(...args);
-    },
-  };
-  return { model: { ...base, lm }, steps: () => steps };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running = async (app: Hono): Promise<number> => ((await (await app.request("/healthz")).json()) as { running: number }).running;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import type { Model } from "../src/model/model.js";
 import { nodeModel, post, sseData, testApp } from "./helpers/http.js";
+import { counted } from "./helpers/model.js";
 
 interface Chunk {
   object: string;
@@ -12,21 +12,6 @@ interface Chunk {
 const model = await nodeModel();
 const app = await testApp();
 const body = { model: model.name, prompt: "And God said", max_tokens: 8, seed: 21 };
-
-/** The model with its decode steps counted. */
-function counted(base: Model): { model: Model; steps: () => number } {
-  let steps = 0;
-  const lm = {
-    spec: base.lm.spec,
-    kvDtype: base.lm.kvDtype,
-    prefill: base.lm.prefill.bind(base.lm),
-    step: (...args: Parameters<Model["lm"]["step"]>) => {
-      steps++;
-      return base.lm.step(...args);
-    },
-  };
-  return { model: { ...base, lm }, steps: () => steps };
-}
 
 const until = async (condition: () => boolean): Promise<void> => {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
