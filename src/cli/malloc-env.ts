@@ -7,11 +7,19 @@
  * mmap and unmaps them on free, so every step page-faults ~250 MB back in; on this 2-core VM a
  * step at 1000 positions took ~330 ms in onnxruntime alone. Raising the mmap threshold to its
  * maximum (32 MiB) and never trimming keeps those blocks in the heap for reuse: ~105 ms.
+ *
+ * One arena: the binding runs each session on a libuv worker thread, and glibc gives each thread
+ * its own arena, whose heaps are never trimmed at that threshold either. With blocks that grow
+ * every step and two sessions decoding 1000-token episodes side by side, those arenas fragmented
+ * until the kernel killed the process (an eval of 10 × 1000 tokens: 24 GiB in 4 minutes; one
+ * fixed-T arm of 2 × 1000: 16 GiB after 110 s, half done). In one arena freed blocks coalesce and
+ * are reused: the same arm peaks at 2.9 GiB and finishes in 109 s.
  * glibc reads these only at process start, hence the re-run.
  */
 import { spawnSync } from "node:child_process";
 
 const SETTINGS: Record<string, string> = {
+  MALLOC_ARENA_MAX: "1",
   MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
   MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * 1024 * 1024),
 };
