@@ -14,7 +14,8 @@
  * until the kernel killed the process (an eval of 10 × 1000 tokens: 24 GiB in 4 minutes; one
  * fixed-T arm of 2 × 1000: 16 GiB after 110 s, half done). In one arena freed blocks coalesce and
  * are reused: the same arm peaks at 2.9 GiB and finishes in 109 s.
- * glibc reads these only at process start, hence the re-run.
+ * glibc reads these only at process start, hence the re-run, which also exposes V8's collector
+ * (--expose-gc) so that rollouts can free each step's cache buffers as they go (fit/rollout.ts).
  */
 import { spawnSync } from "node:child_process";
 
@@ -30,6 +31,6 @@ const SETTINGS: Record<string, string> = {
  */
 export function rerunWithMallocSettings(): void {
   if (process.platform !== "linux" || Object.keys(SETTINGS).every((k) => process.env[k] !== undefined)) return;
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...SETTINGS } });
+  const child = spawnSync(process.execPath, ["--expose-gc", ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...SETTINGS } });
   process.exit(child.status ?? 1);
 }

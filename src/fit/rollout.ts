@@ -61,6 +61,18 @@ export async function rollout(lm: CausalLM, options: RolloutOptions): Promise<Ro
     trace.temperature[t] = sum / rows;
     options.observe?.(step);
     options.progress?.(t + 1);
+    if (t % COLLECT_EVERY === COLLECT_EVERY - 1) collectGarbage?.({ type: "minor" });
   }
   return trace;
 }
+
+/**
+ * A young-generation collection every few steps, where the process exposes one (the CLI runs with
+ * --expose-gc, see cli/malloc-env.ts). Each step leaves the previous step's cache behind in
+ * ArrayBuffers (up to ~245 MB at B = 30 and 1000 positions) that V8 frees only when it collects,
+ * and it collects by the JS heap, which a rollout barely touches: an eval of 10 × 1000-token
+ * episodes on two sessions grew by ~110 MB/s to 22 GiB and was killed. Collecting every 8 steps
+ * (a scavenge of a nearly empty young generation) held it to ~27 MB/s and tripled its speed.
+ */
+const COLLECT_EVERY = 8;
+const collectGarbage = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc;
