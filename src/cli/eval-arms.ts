@@ -19,6 +19,9 @@ export const MARGINAL_N = [4, 8] as const;
 export const EVAL_MODES = ["fixed", "schedule", "schedule_open", "proxy", "marginal", "exact", "mirostat"] as const;
 export type EvalMode = (typeof EVAL_MODES)[number];
 
+/** Whether a run limited to `modes` (all when empty or absent) runs `mode`. */
+export const runsMode = (modes: readonly EvalMode[] | undefined, mode: string): boolean => !modes?.length || (modes as readonly string[]).includes(mode);
+
 export interface ArmSpec {
   target: number;
   mode: string;
@@ -103,7 +106,7 @@ function mirostatArm(target: number, { tau, note }: { tau: number; note?: string
 
 /** Every mode's arm at every target (or those in `c.modes`): fixed at the matched T, schedule, schedule_open, proxy, marginal n = 4 and 8, exact, Mirostat at the matched τ. */
 export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] {
-  const wanted = (mode: string): boolean => !c.modes?.length || (c.modes as readonly string[]).includes(mode);
+  const wanted = (mode: string): boolean => runsMode(c.modes, mode);
   const calibration = c.catalog.calibration;
   if (!calibration) throw new RangeError("no proxy calibration to evaluate (run npm run fit)");
   const plan = (params: EntropyParams, rows: number, temperature = 1) => apiSampler(c.catalog, c.vocabSize, params, rows, temperature);

@@ -18,7 +18,7 @@ import type { Model } from "../model/model.js";
 import { createRng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
-import { type ArmSpec, buildArms, MARGINAL_ROWS, ROWS, type TauPoint, tauGridArms } from "./eval-arms.js";
+import { type ArmSpec, buildArms, MARGINAL_ROWS, ROWS, runsMode, type TauPoint, tauGridArms } from "./eval-arms.js";
 import type { EvalOptions } from "./eval-options.js";
 import { createRecord, type EpisodeRecord, recorder, resultsByTarget, summarizeArm } from "./eval-results.js";
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
@@ -118,16 +118,16 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   // ---- Mirostat τ: matched to each target's mean marginal entropy on the fitting prompts ------
   const tuningPlan = makePlan(fitting, seed + 5_000, { full: 2, mid: 0, short: 0, tokens: o.tuningTokens, midTokens: o.tuningTokens, shortTokens: o.tuningTokens });
   // Only when Mirostat runs: the grid costs a few minutes and matches nothing else.
-  const tunes = o.modes.length === 0 || o.modes.includes("mirostat");
-  const tuning = tunes ? await runArms(tauGridArms(catalog, V, o.taus), tuningPlan, "mirostat τ grid") : { records: [] };
-  const grid: TauPoint[] = tunes
-    ? o.taus.map((tau, i) => {
-        const recs = tuning.records[i]!;
-        const mean = recs.reduce((s, r) => s + r.marginal.reduce((a, b) => a + b, 0) / r.marginal.length, 0) / recs.length;
-        return { tau, mean: Number(mean.toFixed(3)) };
-      })
-    : [];
-  if (tunes) log(`mirostat: ${grid.map((g) => `τ ${g.tau} → ${g.mean}`).join(", ")}`);
+  let grid: TauPoint[] = [];
+  if (runsMode(o.modes, "mirostat")) {
+    const tuning = await runArms(tauGridArms(catalog, V, o.taus), tuningPlan, "mirostat τ grid");
+    grid = o.taus.map((tau, i) => {
+      const recs = tuning.records[i]!;
+      const mean = recs.reduce((s, r) => s + r.marginal.reduce((a, b) => a + b, 0) / r.marginal.length, 0) / recs.length;
+      return { tau, mean: Number(mean.toFixed(3)) };
+    });
+    log(`mirostat: ${grid.map((g) => `τ ${g.tau} → ${g.mean}`).join(", ")}`);
+  }
 
   // ---- Arms ---------------------------------------------------------------------------------
   const arms = buildArms(targets, { catalog, vocabSize: V, schedules: scheduleFiles, grid, modes: o.modes });
