@@ -8,8 +8,8 @@
 import type { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { createGate } from "../src/http/concurrency.js";
+import { counted } from "./helpers/counted.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
-import { counted } from "./helpers/model.js";
 
 const model = await nodeModel();
 const body = { model: model.name, prompt: "And God said", max_tokens: 400, seed: 21, stream: true };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { counted } from "./helpers/counted.js";
 import { nodeModel, post, sseData, testApp } from "./helpers/http.js";
-import { counted } from "./helpers/model.js";
 
 interface Chunk {
   object: string;

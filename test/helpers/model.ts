@@ -50,18 +50,3 @@ async function loadWeb(dtype: ModelDtype): Promise<Model> {
   const wasm = await readFile("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm");
   return loadWebModel(await readModelDir(TEST_MODEL_DIR, dtype), { bytes: new Uint8Array(wasm) });
 }
-
-/** The model with its decode steps counted. */
-export function counted(base: Model): { model: Model; steps: () => number } {
-  let steps = 0;
-  const lm = {
-    spec: base.lm.spec,
-    kvDtype: base.lm.kvDtype,
-    prefill: base.lm.prefill.bind(base.lm),
-    step: (...args: Parameters<Model["lm"]["step"]>) => {
-      steps++;
-      return base.lm.step(...args);
-    },
-  };
-  return { model: { ...base, lm }, steps: () => steps };
-}
