@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../src/cli/args.js";
 import { type ArmSpec, buildArms, MARGINAL_ROWS, matchedTemperature, matchTau, ROWS } from "../src/cli/eval-arms.js";
-import { runEval } from "../src/cli/eval-command.js";
+import { type EvalIo, runEval } from "../src/cli/eval-command.js";
 import { EVAL_COMMAND, type EvalOptions, evalOptions } from "../src/cli/eval-options.js";
 import { createRecord, resultsByTarget, summarizeArm } from "../src/cli/eval-results.js";
 import { runFit } from "../src/cli/fit-command.js";
@@ -15,7 +15,9 @@ import { FIT_COMMAND, fitOptions } from "../src/cli/fit-options.js";
 import { buildCatalog } from "../src/control/catalog.js";
 import { parseSchedule } from "../src/control/schedule-schema.js";
 import type { EvalResults } from "../src/fit/eval-report.js";
+import type { Model } from "../src/model/model.js";
 import { createFakeModel, createSink } from "./cli-fake-model.js";
+import { counted } from "./helpers/counted.js";
 
 function optionsOf(argv: string[]): EvalOptions {
   const line = parseCommandLine(EVAL_COMMAND, argv);
@@ -152,45 +154,63 @@ describe("result assembly", () => {
   });
 });
 
+/** The fake model fitted at target 3 in a fresh directory, with two held-out prompts. */
+async function fittedFake(): Promise<{ model: Model; dir: string; prompts: string }> {
+  const model = createFakeModel();
+  const dir = await mkdtemp(join(tmpdir(), "isentropic-eval-"));
+  const prompts = join(dir, "prompts.txt");
+  await writeFile(prompts, "In the beginning\nAnd it came\n# held-out\nThen said\nBlessed is\n");
+  const fit = parseCommandLine(FIT_COMMAND, [
+    ...["--targets", "3", "--tokens", "20", "--window", "10", "--batch", "4", "--short-tokens", "5", "--sweep", "0.5,2", "--iterations", "2"],
+    ...["--prompts", prompts, "--out", join(dir, "schedules", model.id), "--readme", join(dir, "schedules", "README.md")],
+  ]);
+  if (fit.help) throw new Error("unexpected --help");
+  await runFit(fitOptions(fit.values), { loadModel: async () => model, stderr: createSink() });
+  return { model, dir, prompts };
+}
+
+/** The eval's I/O on `model` from the schedules on disk, recording `commit`. */
+function evalIo(model: Model, commit: string, hooks: { onLoad?: () => void; onDescribe?: () => void; stdout?: (text: string) => void } = {}): EvalIo {
+  return {
+    loadModel: async () => {
+      hooks.onLoad?.();
+      return model;
+    },
+    loadCatalog: async (root, id) => {
+      const names = (await readdir(join(root, id))).filter((n) => n.endsWith(".json"));
+      return buildCatalog(id, await Promise.all(names.map(async (name) => ({ name, json: JSON.parse(await readFile(join(root, id, name), "utf8")) as unknown }))));
+    },
+    describeRun: async () => {
+      hooks.onDescribe?.();
+      return { commit, machine: "a test" };
+    },
+    stdout: (text) => hooks.stdout?.(text),
+    stderr: createSink(),
+  };
+}
+
+const SMALL_EVAL = ["--targets", "3", "--tokens", "12", "--full", "1", "--short", "1", "--short-tokens", "4", "--mirostat-taus", "0.5,1,2", "--mirostat-tokens", "6", "--sessions", "1"];
+
 describe("runEval on a fake model", () => {
   it("fits, then evaluates every mode and writes results.json, the report and the plots", async () => {
-    const model = createFakeModel();
-    const dir = await mkdtemp(join(tmpdir(), "isentropic-eval-"));
-    const prompts = join(dir, "prompts.txt");
-    await writeFile(prompts, "In the beginning\nAnd it came\n# held-out\nThen said\nBlessed is\n");
-    const fit = parseCommandLine(FIT_COMMAND, [
-      ...["--targets", "3", "--tokens", "20", "--window", "10", "--batch", "4", "--short-tokens", "5", "--sweep", "0.5,2", "--iterations", "2"],
-      ...["--prompts", prompts, "--out", join(dir, "schedules", model.id), "--readme", join(dir, "schedules", "README.md")],
-    ]);
-    if (fit.help) throw new Error("unexpected --help");
-    await runFit(fitOptions(fit.values), { loadModel: async () => model, stderr: createSink() });
-
+    const { model, dir, prompts } = await fittedFake();
     const out = join(dir, "eval");
     let report = "";
     // The commit is read before anything runs (the run may outlast a commit made meanwhile).
     let loads = 0;
     let loadsWhenDescribed = -1;
-    const o = optionsOf(["--targets", "3", "--tokens", "12", "--full", "1", "--short", "1", "--short-tokens", "4", "--mirostat-taus", "0.5,1,2", "--mirostat-tokens", "6", "--sessions", "1"]);
+    const o = optionsOf(SMALL_EVAL);
     const results = await runEval(
       { ...o, schedules: join(dir, "schedules"), prompts, out },
-      {
-        loadModel: async () => {
-          loads++;
-          return model;
-        },
-        loadCatalog: async (root, id) => {
-          const names = (await readdir(join(root, id))).filter((n) => n.endsWith(".json"));
-          return buildCatalog(id, await Promise.all(names.map(async (name) => ({ name, json: JSON.parse(await readFile(join(root, id, name), "utf8")) as unknown }))));
-        },
-        describeRun: async () => {
+      evalIo(model, "abc1234", {
+        onLoad: () => loads++,
+        onDescribe: () => {
           loadsWhenDescribed = loads;
-          return { commit: "abc1234", machine: "a test" };
         },
         stdout: (text) => {
           report += text;
         },
-        stderr: createSink(),
-      },
+      }),
     );
     expect(results).toBeDefined();
     expect(loadsWhenDescribed).toBe(0);
@@ -200,6 +220,7 @@ describe("runEval on a fake model", () => {
     expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["fixed", "schedule", "schedule_open", "proxy", "marginal", "marginal", "exact", "mirostat"]);
     // Judged per prompt too: each arm carries the median and worst prompt of every window it reached.
     for (const arm of results!.targets[0]!.arms) expect(arm.perPrompt?.["0-10"]?.prompts).toBeGreaterThan(0);
+    // A finished run leaves no checkpoint behind.
     expect((await readdir(out)).sort()).toEqual(["README.md", "repetition.svg", "results.json", "target-3.svg"]);
     expect(JSON.parse(await readFile(join(out, "results.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
@@ -219,5 +240,39 @@ describe("runEval on a fake model", () => {
       ),
     ).toBeUndefined();
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
+  });
+
+  it("saves each finished episode, so that a stopped run resumes with --resume to the numbers of one that never stopped", async () => {
+    const { model, dir, prompts } = await fittedFake();
+    const base = { ...optionsOf(SMALL_EVAL), schedules: join(dir, "schedules"), prompts };
+    const once = counted(model);
+    const whole = await runEval({ ...base, out: join(dir, "whole") }, evalIo(once.model, "abc1234"));
+    const wholeSteps = once.steps();
+    const numbers = (r: EvalResults | undefined) => r!.targets.map((t) => t.arms.map(({ controllerMicros: _, ...rest }) => rest));
+
+    // The same run, killed part-way through the arms (early, and late in the second batch): its finished episodes stay on disk.
+    for (const [k, part] of [0.5, 0.85].entries()) {
+      const out = join(dir, `stopped-${k}`);
+      const stoppedAt = Math.round(wholeSteps * part);
+      await expect(runEval({ ...base, out }, evalIo(counted(model, stoppedAt).model, "abc1234"))).rejects.toThrow(/killed/);
+      const saved = (await readdir(join(out, ".partial"))).filter((n) => n.endsWith(".bin"));
+      expect(saved.length).toBeGreaterThan(0);
+
+      // Not overwritten unasked, nor resumed with other options or other code.
+      await expect(runEval({ ...base, out }, evalIo(model, "abc1234"))).rejects.toThrow(/--resume/);
+      await expect(runEval({ ...base, out, resume: true, seed: 8 }, evalIo(model, "abc1234"))).rejects.toThrow(/other options/);
+      await expect(runEval({ ...base, out, resume: true }, evalIo(model, "def5678"))).rejects.toThrow(/mix code/);
+
+      const again = counted(model);
+      const resumed = await runEval({ ...base, out, resume: true, command: "npm run eval -- --resume" }, evalIo(again.model, "abc1234"));
+      // Only what was not saved runs again: the τ grid and the saved episodes do not, the one in flight (≤ 12 steps) does.
+      expect(again.steps()).toBeGreaterThan(0);
+      expect(again.steps()).toBeLessThanOrEqual(wholeSteps - stoppedAt + 12);
+      expect(numbers(resumed)).toEqual(numbers(whole));
+      expect(resumed!.mirostat).toEqual(whole!.mirostat);
+      expect(resumed!.command).toBe(whole!.command);
+      expect((await readdir(out)).includes(".partial")).toBe(false);
+    }
+    await expect(runEval({ ...base, out: join(dir, "none"), resume: true }, evalIo(model, "abc1234"))).rejects.toThrow(/no stopped run/);
   });
 });

@@ -19,6 +19,7 @@ import { createRng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
 import { type ArmSpec, buildArms, MARGINAL_ROWS, ROWS, runsMode, type TauPoint, tauGridArms } from "./eval-arms.js";
+import { type Checkpoint, openCheckpoint } from "./eval-checkpoint.js";
 import type { EvalOptions } from "./eval-options.js";
 import { createRecord, type EpisodeRecord, recorder, resultsByTarget, summarizeArm } from "./eval-results.js";
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
@@ -86,7 +87,6 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
     return undefined;
   }
   const log = (line: string): void => void io.stderr.write(`${line}\n`);
-  const started = performance.now();
   const { tokens, full, short, shortTokens, seed, targets } = o;
   // The commit is the code that runs, read before it runs: an hour later HEAD and the tree may
   // hold what was committed meanwhile, which this run never loaded.
@@ -108,40 +108,45 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const progress = createProgress(io.stderr, ROWS * tokens);
   const sessions = models.map((m) => m.lm);
   const plan = makePlan(heldout, seed, { full, mid: 0, short, tokens, midTokens: tokens, shortTokens });
+  // Opened once every input has been read and checked, so that a mistyped path leaves nothing behind.
+  const checkpoint = await openCheckpoint(o, commit);
+  if (o.resume) log(`eval: resuming the run stopped in ${join(o.out, ".partial")}/ (${checkpoint.resumed} episodes saved, ${Math.round(checkpoint.seconds())} s spent)`);
   log(`eval: ${model.name} (${model.id}), targets ${targets.join(", ")}, ${full} × ${tokens} + ${short} × ${shortTokens} tokens per mode, B = ${ROWS}`);
 
   const counts = resampleRows(ROWS, 16, createRng(seed));
   const scratch = new Float64Array(V);
-  const runArms = (arms: readonly ArmSpec[], episodes: readonly Episode[], label: string) =>
-    runArmsOn(sessions, progress, tokens, arms, episodes, label, (record) => recorder(record, ROWS, counts, scratch));
+  const runArms = (arms: readonly ArmSpec[], episodes: readonly Episode[], label: string, saves?: Checkpoint) =>
+    runArmsOn(sessions, progress, tokens, arms, episodes, label, (record) => recorder(record, ROWS, counts, scratch), saves);
 
   // ---- Mirostat τ: matched to each target's mean marginal entropy on the fitting prompts ------
   const tuningPlan = makePlan(fitting, seed + 5_000, { full: 2, mid: 0, short: 0, tokens: o.tuningTokens, midTokens: o.tuningTokens, shortTokens: o.tuningTokens });
   // Only when Mirostat runs: the grid costs a few minutes and matches nothing else.
-  let grid: TauPoint[] = [];
-  if (runsMode(o.modes, "mirostat")) {
+  let grid: TauPoint[] = checkpoint.grid ?? [];
+  if (runsMode(o.modes, "mirostat") && !checkpoint.grid) {
     const tuning = await runArms(tauGridArms(catalog, V, o.taus), tuningPlan, "mirostat τ grid");
     grid = o.taus.map((tau, i) => {
       const recs = tuning.records[i]!;
       const mean = recs.reduce((s, r) => s + r.marginal.reduce((a, b) => a + b, 0) / r.marginal.length, 0) / recs.length;
       return { tau, mean: Number(mean.toFixed(3)) };
     });
-    log(`mirostat: ${grid.map((g) => `τ ${g.tau} → ${g.mean}`).join(", ")}`);
+    await checkpoint.saveGrid(grid);
   }
+  if (grid.length) log(`mirostat: ${grid.map((g) => `τ ${g.tau} → ${g.mean}`).join(", ")}`);
 
   // ---- Arms ---------------------------------------------------------------------------------
   const arms = buildArms(targets, { catalog, vocabSize: V, schedules: scheduleFiles, grid, modes: o.modes });
-  const run = await runArms(arms, plan, "modes × targets");
+  await checkpoint.checkArms(arms.map((a) => `${a.label} @ ${a.target}`));
+  const run = await runArms(arms, plan, "modes × targets", checkpoint);
 
   // ---- Results ------------------------------------------------------------------------------
   const summaries = arms.map((spec, i) => ({ spec, ...summarizeArm(spec, run.records[i]!, run.micros[i]!, tokens) }));
   const results: EvalResults = {
     version: 1,
-    command: o.command,
+    command: checkpoint.command,
     commit,
     date: new Date().toISOString().slice(0, 10),
     machine,
-    seconds: Math.round((performance.now() - started) / 1000),
+    seconds: Math.round(checkpoint.seconds()),
     model: { name: model.name, id: model.id, dtype: model.dtype, fitted_on: fitsId },
     plan: { measuredRows: ROWS, marginalRows: MARGINAL_ROWS, tokens, full, short, shortTokens, prompts: new Set(plan.map((e) => e.promptIds)).size, seed },
     mirostat: { tuningTokens: o.tuningTokens, tuningEpisodes: tuningPlan.length, grid },
@@ -174,11 +179,16 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   }
   await writeFile(join(o.out, "repetition.svg"), renderRepetitionSvg(results));
   io.stdout(report);
+  await checkpoint.remove();
   log(`eval: wrote ${join(o.out, "README.md")}, results.json and ${targets.length + 1} plots in ${results.seconds} s`);
   return results;
 }
 
-/** Runs every arm over the plan, the arms of one row count in one batch; returns records per arm and controller µs per row-token. */
+/**
+ * Runs every arm over the plan, the arms of one row count in one batch; returns records per arm
+ * (in plan order) and controller µs per row-token. With `saves`, each episode is saved as it
+ * ends and one the stopped run saved is loaded instead of run again.
+ */
 async function runArmsOn(
   sessions: readonly CausalLM[],
   progress: Progress,
@@ -187,26 +197,42 @@ async function runArmsOn(
   episodes: readonly Episode[],
   label: string,
   observe: (record: EpisodeRecord) => (step: Step) => void,
+  saves?: Checkpoint,
 ): Promise<{ records: EpisodeRecord[][]; micros: number[] }> {
-  const records: EpisodeRecord[][] = arms.map(() => []);
-  const clocks = arms.map(() => ({ ms: 0 }));
-  const rowTokens = arms.map(() => 0);
+  const records: EpisodeRecord[][] = arms.map(() => new Array<EpisodeRecord>(episodes.length));
+  const ms = arms.map(() => 0);
+  const rowTokens = arms.map((a) => a.rows * episodes.reduce((s, e) => s + e.tokens, 0));
   for (const rows of [...new Set(arms.map((a) => a.rows))]) {
-    const mine = arms.flatMap((a, i) => (a.rows === rows ? [i] : []));
-    const batch = mine.flatMap((i) => episodes.map((e) => ({ arm: i, episode: e })));
+    const batch: { arm: number; index: number; episode: Episode; clock: { ms: number }; record?: EpisodeRecord }[] = [];
+    for (const [arm, spec] of arms.entries()) {
+      if (spec.rows !== rows) continue;
+      for (const [index, episode] of episodes.entries()) {
+        const saved = await saves?.load(arm, index);
+        if (saved) {
+          records[arm]![index] = saved.record;
+          ms[arm] = ms[arm]! + saved.ms;
+        } else batch.push({ arm, index, episode, clock: { ms: 0 } });
+      }
+    }
+    if (batch.length === 0) continue;
     progress.begin(`${label} (${rows} rows)`, planWork(batch.map((b) => b.episode)), batch.reduce((s, b) => s + b.episode.tokens, 0) / tokens);
     await createRunner(sessions, rows, progress).run(
       batch.map((b) => b.episode),
-      (k) => timed(arms[batch[k]!.arm]!.make(), clocks[batch[k]!.arm]!),
+      (k) => timed(arms[batch[k]!.arm]!.make(), batch[k]!.clock),
       (k) => {
-        const { arm, episode } = batch[k]!;
-        const record = createRecord(episode.tokens, ROWS);
-        records[arm]!.push(record);
-        rowTokens[arm] = rowTokens[arm]! + episode.tokens * rows;
-        return observe(record);
+        const b = batch[k]!;
+        b.record = createRecord(b.episode.tokens, ROWS);
+        records[b.arm]![b.index] = b.record;
+        return observe(b.record);
+      },
+      async (k) => {
+        const b = batch[k]!;
+        ms[b.arm] = ms[b.arm]! + b.clock.ms;
+        await saves?.save(b.arm, b.index, b.record!, b.clock.ms);
       },
     );
     progress.end();
   }
-  return { records, micros: clocks.map((c, i) => (1000 * c.ms) / rowTokens[i]!) };
+  if (records.some((r) => r.includes(undefined as unknown as EpisodeRecord))) throw new Error(`${label}: an episode has no record`);
+  return { records, micros: ms.map((m, i) => (1000 * m) / rowTokens[i]!) };
 }

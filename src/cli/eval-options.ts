@@ -23,6 +23,7 @@ export const EVAL_COMMAND = {
     "mirostat-tokens": int(200, "tokens per episode of the τ grid"),
     sessions: int(2, "model sessions decoding side by side (one intra-op thread each)"),
     out: text("docs/eval", "directory the report goes to", "DIR"),
+    resume: flag("continue the run stopped in --out/.partial/ (same options, same commit); each finished episode is saved there as it ends"),
     "render-only": flag("re-render README.md and repetition.svg from the results.json in --out; runs nothing"),
   },
 } satisfies CommandSpec<OptionTable>;
@@ -30,6 +31,8 @@ export const EVAL_COMMAND = {
 /** What `npm run eval` was asked to do, checked. */
 export interface EvalOptions {
   readonly renderOnly: boolean;
+  /** Continue the stopped run saved in `out`/.partial/. */
+  readonly resume: boolean;
   readonly model: string;
   readonly dtype: ModelDtype;
   readonly schedules: string;
@@ -55,6 +58,7 @@ export interface EvalOptions {
 export function evalOptions(v: Values<typeof EVAL_COMMAND.options>, argv: readonly string[]): EvalOptions {
   return {
     renderOnly: v["render-only"],
+    resume: v.resume,
     model: v.model,
     dtype: v.dtype,
     schedules: v.schedules,

@@ -51,9 +51,10 @@ export interface Runner {
   readonly tokensGenerated: number;
   /**
    * Run `episodes`; `sampler(i)` builds a fresh sampler for episode i (controllers carry
-   * per-episode state), `observe(i)` optionally a per-step observer. Traces come back in order.
+   * per-episode state), `observe(i)` optionally a per-step observer, and `finished(i)`, when
+   * given, is awaited as episode i ends (the eval saves it there). Traces come back in order.
    */
-  run(episodes: readonly Episode[], sampler: (i: number) => Sampler, observe?: (i: number) => ((step: Step) => void) | undefined): Promise<RolloutTrace[]>;
+  run(episodes: readonly Episode[], sampler: (i: number) => Sampler, observe?: (i: number) => ((step: Step) => void) | undefined, finished?: (i: number) => Promise<void>): Promise<RolloutTrace[]>;
 }
 
 export function createRunner(sessions: readonly CausalLM[], rows: number, progress: Progress): Runner {
@@ -63,7 +64,7 @@ export function createRunner(sessions: readonly CausalLM[], rows: number, progre
     get tokensGenerated() {
       return generated;
     },
-    async run(episodes, sampler, observe) {
+    async run(episodes, sampler, observe, finished) {
       const traces: RolloutTrace[] = new Array(episodes.length);
       // Longest first, so the pool does not end on one long episode while the other session idles.
       const queue = episodes.map((_, i) => i).sort((a, b) => episodes[b]!.tokens - episodes[a]!.tokens);
@@ -83,6 +84,7 @@ export function createRunner(sessions: readonly CausalLM[], rows: number, progre
               progress.advance(rows, stepWork(e.promptIds.length + done));
             },
           });
+          await finished?.(i);
         }
       };
       await Promise.all(sessions.map(worker));
