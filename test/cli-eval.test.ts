@@ -242,6 +242,19 @@ describe("runEval on a fake model", () => {
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
   });
 
+  it("runs only the modes named, and tunes Mirostat's τ only when Mirostat is one of them", async () => {
+    const { model, dir, prompts } = await fittedFake();
+    const base = { ...optionsOf(SMALL_EVAL), schedules: join(dir, "schedules"), prompts };
+    const only = counted(model);
+    const results = await runEval({ ...base, modes: ["schedule"], out: join(dir, "schedule") }, evalIo(only.model, "abc1234"));
+    expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["schedule"]);
+    expect(results!.mirostat.grid).toEqual([]);
+    // One arm of 2 episodes (12 and 4 tokens), and nothing else: no τ grid.
+    expect(only.steps()).toBeLessThanOrEqual(12 + 4);
+    const withMirostat = await runEval({ ...base, modes: ["schedule", "mirostat"], out: join(dir, "both") }, evalIo(model, "abc1234"));
+    expect(withMirostat!.mirostat.grid.map((g) => g.tau)).toEqual([0.5, 1, 2]);
+  });
+
   it("saves each finished episode, so that a stopped run resumes with --resume to the numbers of one that never stopped", async () => {
     const { model, dir, prompts } = await fittedFake();
     const base = { ...optionsOf(SMALL_EVAL), schedules: join(dir, "schedules"), prompts };
