@@ -131,13 +131,20 @@ describe("result assembly", () => {
       });
       return r;
     });
+    records[1]!.marginal.fill(4.5, 0, 10);
     const { result, marginal } = summarizeArm({ ...spec(5, "fixed"), note: "a note" }, records, 12.345, tokens);
+    // Each episode's own window biases, in the order of the records (the plan's).
+    expect(result.episodes).toEqual([
+      { "0-10": 0.05, "10-50": 0.05, "50-300": 0.05 },
+      { "0-10": -0.1, "10-50": 0.05, "50-300": 0.05 },
+    ]);
     expect(result).toMatchObject({ mode: "fixed", label: "fixed", setting: "s", rows: ROWS, controllerMicros: 12.35, note: "a note" });
-    expect(result.windowBias).toEqual({ "0-10": 0.25, "10-50": 0.25, "50-300": 0.25 });
-    expect(result.rmse0To300).toBeCloseTo(0.25, 4);
+    expect(result.windowBias).toEqual({ "0-10": -0.125, "10-50": 0.25, "50-300": 0.25 });
+    // Per position of each episode: √((10 · (0.25² + 0.5²) + 100 · 0.25²) / 120).
+    expect(result.rmse0To300).toBeCloseTo(Math.sqrt(0.078125), 4);
     expect(result.temperature).toEqual({ "0-10": 0.9, "10-50": 0.9, "50-300": 0.9 });
     expect(result.conditional["0-10"]).toBe(4);
-    expect(marginal[0]).toBeCloseTo(5.25, 6);
+    expect(marginal[0]).toBeCloseTo(4.875, 6);
   });
 
   it("groups results by target in the targets' order", () => {
@@ -220,6 +227,9 @@ describe("runEval on a fake model", () => {
     expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["fixed", "schedule", "schedule_open", "proxy", "marginal", "marginal", "exact", "mirostat"]);
     // Judged per prompt too: each arm carries the median and worst prompt of every window it reached.
     for (const arm of results!.targets[0]!.arms) expect(arm.perPrompt?.["0-10"]?.prompts).toBeGreaterThan(0);
+    // …and each episode's own biases, in plan order, beside the held-out prompts it decoded.
+    expect(results!.heldout).toEqual(["Then said", "Blessed is"]);
+    for (const arm of results!.targets[0]!.arms) expect(arm.episodes?.map((e) => Object.keys(e))).toEqual([["0-10", "10-50"], ["0-10"]]);
     // A finished run leaves no checkpoint behind.
     expect((await readdir(out)).sort()).toEqual(["README.md", "repetition.svg", "results.json", "target-3.svg"]);
     expect(JSON.parse(await readFile(join(out, "results.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));

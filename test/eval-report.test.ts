@@ -75,6 +75,23 @@ describe("evaluation report", () => {
     expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("median / worst prompt");
   });
 
+  it("lists each prompt's window biases per arm, numbered in plan order, misses of 3 % in bold", () => {
+    const a = { ...arm("proxy", windows(0)), episodes: [windows(0.012), { "0-10": -0.031, "10-50": 0.0049 }, { "0-10": 0.03 }] };
+    const b = { ...arm("marginal n=4", windows(0)), episodes: [windows(-0.2), { "0-10": 0.001 }] };
+    const r = {
+      ...results([{ target: 3.5, arms: [a, b, arm("fixed T=0.7", windows(0))] }]),
+      heldout: ["In the beginning God created the heaven and the earth", "And"],
+      plan: { ...results([]).plan, prompts: 2 },
+    };
+    const text = renderEvalReport(r);
+    expect(text).toContain("| prompt | proxy | marginal n=4 |");
+    expect(text).toContain("| 1 “In the beginning God created th…” | +1.2 / +1.2 / +1.2 / +1.2 | **-20.0** / **-20.0** / **-20.0** / **-20.0** |");
+    expect(text).toContain("| 2 “And” | **-3.1** / +0.5 | +0.1 |");
+    // Episode 3 decoded prompt 1 again (the plan cycles the prompts); the arm without it shows a dash.
+    expect(text).toContain("| 1 “In the beginning God created th…” | +3.0 | – |");
+    expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("| prompt |");
+  });
+
   it("describes in its method only the modes that ran, and a plan without short episodes as such", () => {
     const all = renderEvalReport(results([{ target: 5, arms: [arm("fixed T=0.8", windows(0)), arm("schedule", windows(0)), arm("mirostat τ=3", windows(0))] }]));
     expect(all).toContain("- `fixed`: ");

@@ -151,6 +151,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
     plan: { measuredRows: ROWS, marginalRows: MARGINAL_ROWS, tokens, full, short, shortTokens, prompts: new Set(plan.map((e) => e.promptIds)).size, seed },
     mirostat: { tuningTokens: o.tuningTokens, tuningEpisodes: tuningPlan.length, grid },
     targets: resultsByTarget(targets, summaries),
+    heldout: prompts.heldout,
   };
   await mkdir(o.out, { recursive: true });
   await writeFile(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -101,6 +101,7 @@ export function summarizeArm(spec: ArmSpec, records: readonly EpisodeRecord[], m
     controllerMicros: round(micros, 2),
     ...(spec.note ? { note: spec.note } : {}),
     perPrompt: roundSpread(spreadOverPrompts(records.map((r) => promptWindowBiases(r.marginal, spec.target)))),
+    episodes: records.map((r) => roundRecord(promptWindowBiases(r.marginal, spec.target))),
   };
   return { result, marginal: m.mean, temperature: profileMean(temperature) };
 }

@@ -40,6 +40,11 @@ export interface ArmResult {
   note?: string;
   /** Per window, the median and the worst over prompts of each prompt's relative bias (absent in runs before it was recorded). */
   perPrompt?: Record<string, PromptSpread>;
+  /**
+   * Each episode's relative bias per window it reached (promptWindowBiases), in plan order:
+   * episode i decoded held-out prompt i mod plan.prompts (absent in runs before it was recorded).
+   */
+  episodes?: Record<string, number>[];
 }
 
 export interface EvalResults {
@@ -54,6 +59,8 @@ export interface EvalResults {
   plan: { measuredRows: number; marginalRows: number; tokens: number; full: number; short: number; shortTokens: number; prompts: number; seed: number };
   mirostat: { tuningTokens: number; tuningEpisodes: number; grid: { tau: number; mean: number }[] };
   targets: { target: number; arms: ArmResult[] }[];
+  /** The held-out prompts, in plan order (absent in runs before it was recorded). */
+  heldout?: string[];
   /** Said after the run about what it measured (e.g. that the files it evaluated were refit since); shown under the header. */
   notes?: string[];
 }
@@ -175,6 +182,31 @@ function promptTable(arms: readonly ArmResult[]): string {
   return lines.length > 1 ? lines.join("\n") : "";
 }
 
+/** One row per episode (its prompt, numbered in plan order), one column per arm: each window's bias in % of the target, misses of the per-prompt tolerance in bold. */
+function episodeTable(arms: readonly ArmResult[], heldout: readonly string[] | undefined, prompts: number): string {
+  const mine = arms.filter((a) => a.episodes);
+  const count = Math.max(0, ...mine.map((a) => a.episodes!.length));
+  if (count === 0) return "";
+  const cell = (b: Record<string, number> | undefined): string =>
+    b === undefined
+      ? "–"
+      : WINDOWS.filter((w) => b[windowLabel(w)] !== undefined)
+          .map((w) => {
+            const v = b[windowLabel(w)]!;
+            const text = `${v >= 0 ? "+" : "-"}${Math.abs(100 * v).toFixed(1)}`;
+            return Math.abs(v) > PROMPT_TOLERANCE ? `**${text}**` : text;
+          })
+          .join(" / ");
+  const name = (i: number): string => {
+    const k = i % prompts;
+    const text = heldout?.[k];
+    return `${k + 1}${text === undefined ? "" : ` “${text.length > 32 ? `${text.slice(0, 31)}…` : text}”`}`;
+  };
+  const lines = [header(["prompt", ...mine.map((a) => a.label)])];
+  for (let i = 0; i < count; i++) lines.push(row([name(i), ...mine.map((a) => cell(a.episodes![i]))]));
+  return lines.join("\n");
+}
+
 function entropyTable(target: number, arms: readonly ArmResult[]): string {
   const lines = [
     header(["mode", "setting", ...windowNames.map((w) => `bias ${w}`), "RMSE [0,300) / floor", "RMSE [0,1000) / floor", "cond. H per window", "mean T per window", "controller µs/token"]),
@@ -220,6 +252,14 @@ export function renderEvalReport(r: EvalResults): string {
       "",
       ...(arms.some((a) => a.perPrompt)
         ? [`Per prompt (each held-out prompt's window bias in % of the target; median and worst over the prompts that reach the window, their count in brackets):`, "", promptTable(arms), ""]
+        : []),
+      ...(arms.some((a) => a.episodes)
+        ? [
+            `Each prompt (its window biases in % of the target, ${windowNames.join(" / ")} as far as its episode reached; beyond ${100 * PROMPT_TOLERANCE} % in bold):`,
+            "",
+            episodeTable(arms, r.heldout, r.plan.prompts),
+            "",
+          ]
         : []),
       textTable(arms),
     ].join("\n"),
