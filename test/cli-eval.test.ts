@@ -177,7 +177,11 @@ async function fittedFake(): Promise<{ model: Model; dir: string; prompts: strin
 }
 
 /** The eval's I/O on `model` from the schedules on disk, recording `commit`. */
-function evalIo(model: Model, commit: string, hooks: { onLoad?: () => void; onDescribe?: () => void; stdout?: (text: string) => void } = {}): EvalIo {
+function evalIo(
+  model: Model,
+  commit: string,
+  hooks: { onLoad?: () => void; onDescribe?: () => void; stdout?: (text: string) => void; changed?: (commit: string) => string[] | undefined } = {},
+): EvalIo {
   return {
     loadModel: async () => {
       hooks.onLoad?.();
@@ -191,6 +195,7 @@ function evalIo(model: Model, commit: string, hooks: { onLoad?: () => void; onDe
       hooks.onDescribe?.();
       return { commit, machine: "a test" };
     },
+    codeChangedSince: async (since) => hooks.changed?.(since),
     stdout: (text) => hooks.stdout?.(text),
     stderr: createSink(),
   };
@@ -244,6 +249,7 @@ describe("runEval on a fake model", () => {
           loadModel: () => Promise.reject(new Error("no model")),
           loadCatalog: () => Promise.reject(new Error("no catalog")),
           describeRun: () => Promise.reject(new Error("no")),
+          codeChangedSince: () => Promise.reject(new Error("no")),
           stdout: () => {},
           stderr: createSink(),
         },
@@ -284,10 +290,24 @@ describe("runEval on a fake model", () => {
       // Not overwritten unasked, nor resumed with other options or other code.
       await expect(runEval({ ...base, out }, evalIo(model, "abc1234"))).rejects.toThrow(/--resume/);
       await expect(runEval({ ...base, out, resume: true, seed: 8 }, evalIo(model, "abc1234"))).rejects.toThrow(/other options/);
-      await expect(runEval({ ...base, out, resume: true }, evalIo(model, "def5678"))).rejects.toThrow(/mix code/);
+      // Another commit resumes only when none of the files that make episodes changed since.
+      await expect(runEval({ ...base, out, resume: true }, evalIo(model, "def5678"))).rejects.toThrow(/git cannot compare them.*mix code/);
+      await expect(runEval({ ...base, out, resume: true }, evalIo(model, "def5678", { changed: () => ["src/control/proxy.ts"] }))).rejects.toThrow(/src\/control\/proxy.ts changed.*mix code/);
 
       const again = counted(model);
-      const resumed = await runEval({ ...base, out, resume: true, command: "npm run eval -- --resume" }, evalIo(again.model, "abc1234"));
+      // Here only prose changed since abc1234 (k = 1), or nothing (k = 0): the report names the episodes' commit.
+      const since: string[] = [];
+      const resumed = await runEval(
+        { ...base, out, resume: true, command: "npm run eval -- --resume" },
+        evalIo(again.model, k === 1 ? "def5678" : "abc1234", {
+          changed: (c) => {
+            since.push(c);
+            return [];
+          },
+        }),
+      );
+      expect(since).toEqual(k === 1 ? ["abc1234"] : []);
+      expect(resumed!.commit).toBe("abc1234");
       // Only what was not saved runs again: the τ grid and the saved episodes do not, the one in flight (≤ 12 steps) does.
       expect(again.steps()).toBeGreaterThan(0);
       expect(again.steps()).toBeLessThanOrEqual(wholeSteps - stoppedAt + 12);

@@ -70,6 +70,8 @@ export function decodeRecord(bytes: Uint8Array): { record: EpisodeRecord; ms: nu
 }
 
 export interface Checkpoint {
+  /** The commit whose code made the episodes: the first run's (a resumed run checks that its code is the same). */
+  readonly commit: string;
   /** The command as first typed (a resumed run reproduces with it, without `--resume`). */
   readonly command: string;
   /** Seconds the run spent before this process, and so far in it. */
@@ -99,9 +101,16 @@ async function writeWhole(path: string, bytes: string | Uint8Array): Promise<voi
 /**
  * The checkpoint of a run of `o` at `commit` in `o.out`. Without `o.resume` there must be none
  * already (a stopped run's hours are not overwritten unasked); with it, the stopped run must have
- * had the same numbers-deciding options and the same clean commit. Errors say which and what to do.
+ * had the same numbers-deciding options and run a clean commit whose episode-making files
+ * `changedSince` finds unchanged here (prose and tests may have moved on; code, model files and
+ * fits may not). Errors say which and what to do.
  */
-export async function openCheckpoint(o: EvalOptions, commit: string, now: () => number = () => performance.now()): Promise<Checkpoint> {
+export async function openCheckpoint(
+  o: EvalOptions,
+  commit: string,
+  changedSince: (commit: string) => Promise<string[] | undefined>,
+  now: () => number = () => performance.now(),
+): Promise<Checkpoint> {
   const dir = join(o.out, PARTIAL_DIR);
   const runPath = join(dir, "run.json");
   const started = now();
@@ -122,9 +131,11 @@ export async function openCheckpoint(o: EvalOptions, commit: string, now: () => 
     }
     if (/uncommitted/.test(existing.commit))
       throw new Error(`--resume: the stopped run in ${dir}/ ran with uncommitted changes, so which code made its episodes is unknown; delete the directory to start over`);
-    if (commit !== existing.commit) {
+    const changed = commit === existing.commit ? [] : await changedSince(existing.commit);
+    if (changed === undefined || changed.length > 0) {
+      const which = changed === undefined ? "git cannot compare them" : `${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", …" : ""} changed`;
       throw new Error(
-        `--resume: the stopped run ran commit ${existing.commit} and this tree is ${commit}; its episodes would mix code (check out ${existing.commit.split(" ")[0]}, or delete ${dir}/ to start over)`,
+        `--resume: the stopped run ran commit ${existing.commit} and this tree is ${commit} (${which}); its episodes would mix code (check out ${existing.commit}, or delete ${dir}/ to start over)`,
       );
     }
     run = existing;
@@ -137,6 +148,7 @@ export async function openCheckpoint(o: EvalOptions, commit: string, now: () => 
     await writeWhole(runPath, JSON.stringify(run));
   };
   return {
+    commit: run.commit,
     command: run.command,
     seconds,
     grid: run.grid,

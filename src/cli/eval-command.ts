@@ -33,6 +33,8 @@ export interface EvalIo {
   loadCatalog(root: string, modelId: string): Promise<Catalog>;
   /** The commit and the machine, recorded in results.json. */
   describeRun(sessions: number): Promise<{ commit: string; machine: string }>;
+  /** The files that make episodes (codeChangedSince) changed from `commit` to the working tree; undefined when git cannot tell. */
+  codeChangedSince(commit: string): Promise<string[] | undefined>;
   /** The rendered report. */
   stdout(text: string): void;
   /** Progress bars and log lines. */
@@ -53,6 +55,21 @@ export async function describeRun(sessions: number): Promise<{ commit: string; m
   const ortVersion = (JSON.parse(await readFile("node_modules/onnxruntime-node/package.json", "utf8")) as { version: string }).version;
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, onnxruntime-node ${ortVersion} (${sessions} sessions, 1 thread each)`;
   return { commit, machine };
+}
+
+/** What decides an episode's numbers: the code, the model files, the fits and the dependencies (prose excepted). */
+export const EPISODE_PATHS = ["src", "models", "schedules", "package.json", "package-lock.json"] as const;
+
+/** Tracked or new files under EPISODE_PATHS that differ between `commit` and the working tree; undefined when git cannot tell (no repository, an unknown commit). */
+export async function codeChangedSince(commit: string): Promise<string[] | undefined> {
+  const spec = [...EPISODE_PATHS, ":(exclude)*.md"].map((p) => `'${p}'`).join(" ");
+  try {
+    const changed = execSync(`git diff --name-only ${commit} -- ${spec}`, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const added = execSync(`git ls-files --others --exclude-standard -- ${spec}`, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return `${changed}\n${added}`.split("\n").filter((l) => l !== "");
+  } catch {
+    return undefined;
+  }
 }
 
 /** Wraps a sampler to add the time spent in its apply and accept to `clock.ms`. */
@@ -109,7 +126,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const sessions = models.map((m) => m.lm);
   const plan = makePlan(heldout, seed, { full, mid: 0, short, tokens, midTokens: tokens, shortTokens });
   // Opened once every input has been read and checked, so that a mistyped path leaves nothing behind.
-  const checkpoint = await openCheckpoint(o, commit);
+  const checkpoint = await openCheckpoint(o, commit, io.codeChangedSince);
   if (o.resume) log(`eval: resuming the run stopped in ${join(o.out, ".partial")}/ (${checkpoint.resumed} episodes saved, ${Math.round(checkpoint.seconds())} s spent)`);
   log(`eval: ${model.name} (${model.id}), targets ${targets.join(", ")}, ${full} × ${tokens} + ${short} × ${shortTokens} tokens per mode, B = ${ROWS}`);
 
@@ -143,7 +160,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const results: EvalResults = {
     version: 1,
     command: checkpoint.command,
-    commit,
+    commit: checkpoint.commit,
     date: new Date().toISOString().slice(0, 10),
     machine,
     seconds: Math.round(checkpoint.seconds()),

@@ -10,7 +10,7 @@
  */
 import { loadCatalogFromDisk } from "./catalog-disk.js";
 import { runCommand } from "./command.js";
-import { describeRun, runEval } from "./eval-command.js";
+import { codeChangedSince, describeRun, runEval } from "./eval-command.js";
 import { EVAL_COMMAND, evalOptions } from "./eval-options.js";
 
 // onnxruntime loads only once the command line has parsed, so --help and a bad flag answer at once.
@@ -23,6 +23,7 @@ await runCommand(
       loadModel: (dir) => loadNodeModel(dir, 1, options.dtype),
       loadCatalog: loadCatalogFromDisk,
       describeRun,
+      codeChangedSince,
       stdout: (text) => void process.stdout.write(text),
       stderr: process.stderr,
     });
