@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { EARLY_SOLVE_POSITIONS, EARLY_SOLVE_WITHIN, solveRowTemperature } from "../src/control/controller.js";
 import { createExactController } from "../src/control/exact.js";
-import { createMarginalController } from "../src/control/marginal.js";
+import { createMarginalController, divergenceScale, SCALE_MAX, SCALE_PRIOR } from "../src/control/marginal.js";
 import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
 import { createScheduleSet } from "../src/control/schedule.js";
 import { tableAtTarget, validateTargetTable } from "../src/control/target-table.js";
@@ -223,6 +223,55 @@ describe("marginal controller on the 30-row scale", () => {
     const trace = drive(createMarginalController({ target: 5.5, offset }), plant);
     for (let t = 0; t < EARLY_SOLVE_POSITIONS; t++) expect(Math.abs(trace.marginal[t]! - (5.5 - offset(t)))).toBeLessThan(1e-3);
     expect(Math.abs(trace.marginal[EARLY_SOLVE_POSITIONS]! - (5.5 - offset(EARLY_SOLVE_POSITIONS)))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("the batch's divergence scale of the fitted gap", () => {
+  it("is the batch's marginal − conditional over the pooled spread − offset, shrunk by the prior and clamped", () => {
+    expect(divergenceScale(4, 3, 2, 1)).toBeCloseTo(1, 12);
+    expect(divergenceScale(4.5, 3, 2, 1)).toBeCloseTo((1.5 + SCALE_PRIOR) / (1 + SCALE_PRIOR), 12);
+    expect(divergenceScale(3.2, 3, 2, 1)).toBeCloseTo((0.2 + SCALE_PRIOR) / (1 + SCALE_PRIOR), 12);
+    // At t = 0 every row shares the prompt and both gaps are 0: no evidence, scale 1.
+    expect(divergenceScale(3, 3, 0, 0)).toBe(1);
+    expect(divergenceScale(9, 3, 1.2, 1)).toBe(SCALE_MAX);
+    expect(divergenceScale(2.9, 3, 2, 1)).toBe(0);
+    expect(divergenceScale(Number.NaN, 3, 2, 1)).toBe(1);
+    expect(divergenceScale(4, 3, 1, 2)).toBe(1);
+  });
+
+  it("aims the batch at target − s·offset(t), s its own divergence: a batch diverging twice as fast as the pooled curve aims twice as far below", () => {
+    const plant = { rows: 4, vocab: 512, steps: 400, seed: 8 };
+    const offset = 0.6;
+    // The plant's own marginal − conditional at this aim, measured with the unscaled gap.
+    const plain = drive(createMarginalController({ target: 5.5, offset: () => offset }), plant);
+    const divergence = meanOver(plain.marginal, 100) - meanOver(plain.entropy, 100);
+    // A pooled spread − offset of half that: the batch diverges twice as fast as the pooled prompts.
+    const spread = offset + divergence / 2;
+    const trace = drive(createMarginalController({ target: 5.5, offset: () => offset, spread: () => spread }), plant);
+    const scales = trace.marginal.map((h, t) => divergenceScale(h, meanOver(trace.entropy[t]!, 0), spread, offset));
+    const s = meanOver(scales, 100);
+    expect(s).toBeGreaterThan(1.6);
+    expect(Math.abs(meanOver(trace.marginal, 100) - (5.5 - s * offset))).toBeLessThan(0.05);
+    expect(meanOver(trace.marginal, 100)).toBeLessThan(meanOver(plain.marginal, 100) - 0.3);
+  });
+
+  it("solves the first EARLY_SOLVE_POSITIONS positions to target − s·offset(t), s the batch's scale at the solved T", () => {
+    const plant = { rows: 4, vocab: 512, steps: EARLY_SOLVE_POSITIONS, seed: 8 };
+    const offset = (t: number) => 0.05 * t;
+    const spread = (t: number) => 0.12 * t;
+    const trace = drive(createMarginalController({ target: 5.5, offset, spread }), plant);
+    const scales = trace.marginal.map((h, t) => divergenceScale(h, meanOver(trace.entropy[t]!, 0), spread(t), offset(t)));
+    expect(scales.slice(1).some((s) => Math.abs(s - 1) > 0.2)).toBe(true);
+    expect(Math.abs(trace.marginal[0]! - 5.5)).toBeLessThan(1e-3);
+    // A fixed point the solve reaches in SCALE_PASSES passes: the aim moves with the T that reaches it.
+    for (let t = 1; t < EARLY_SOLVE_POSITIONS; t++) expect(Math.abs(trace.marginal[t]! - (5.5 - scales[t]! * offset(t)))).toBeLessThan(1e-3);
+  });
+
+  it("without a fitted offset there is nothing to scale: spread alone changes nothing", () => {
+    const plant = { rows: 4, vocab: 512, steps: 60, seed: 8 };
+    const a = drive(createMarginalController({ target: 5.5 }), plant);
+    const b = drive(createMarginalController({ target: 5.5, spread: () => 0.1 }), plant);
+    expect(b.temperature).toEqual(a.temperature);
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { createFixedController } from "../src/control/fixed.js";
+import { createMarginalController } from "../src/control/marginal.js";
 import { createScheduleSet } from "../src/control/schedule.js";
 import type { CalibrationFile } from "../src/control/schedule-schema.js";
+import { tableAtTarget } from "../src/control/target-table.js";
 import { type GenerateEvent, generate, type TokenEvent } from "../src/decode/generate.js";
 import { decodeSteps } from "../src/decode/kernel.js";
 import { type Catalog, type EntropyParams, MODES, planControl } from "../src/decode/plan.js";
@@ -11,6 +13,7 @@ import { logitStats } from "../src/sampling/logit-stats.js";
 import { OptionError } from "../src/sampling/option-error.js";
 import { createRng } from "../src/sampling/rng.js";
 import { nodeModel, webModel } from "./helpers/model.js";
+import { drive } from "./plant.js";
 
 const PROMPT = "And it came to pass";
 
@@ -196,6 +199,12 @@ describe("plan", () => {
     };
     const withGaps: Catalog = { schedules: provisionalSchedules, calibration: { ...calibration, offsets: table, marginalGaps: [{ rows: 3, table }] } };
     expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 3)).notice).toBeUndefined();
+    // marginal scales the fitted 30-row − 3-row gap by the batch's divergence over the 30-row − 1-row offset.
+    const plant = { rows: 3, vocab: 512, steps: 40, seed: 4 };
+    const planned = drive(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 3)).controller, plant);
+    const at3 = tableAtTarget(table, 3);
+    expect(planned.temperature).toEqual(drive(createMarginalController({ target: 3, vocabSize: 4096, offset: at3, spread: at3 }), plant).temperature);
+    expect(planned.temperature).not.toEqual(drive(createMarginalController({ target: 3, vocabSize: 4096, offset: at3 }), plant).temperature);
     expect(planControl({ mode: "marginal", target: 3 }, ctx(withGaps, 4)).notice?.reason).toMatch(/no 30-row gap fitted for n = 4/);
     expect(planControl({ mode: "exact", target: 3 }, ctx(withGaps)).notice).toBeUndefined();
     expect(planControl({ mode: "exact", target: 3 }, ctx()).notice?.reason).toMatch(/conditional entropy/);

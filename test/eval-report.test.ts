@@ -75,6 +75,13 @@ describe("evaluation report", () => {
     expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("median / worst prompt");
   });
 
+  it("says in its method that marginal's gap is scaled by each batch's divergence only for runs whose arms were", () => {
+    const marginal = (setting: string) => ({ ...arm("marginal n=4", windows(0)), setting });
+    const text = (setting: string) => renderEvalReport(results([{ target: 5, arms: [marginal(setting)] }]));
+    expect(text("8 × n 4, gain 0.1, 30-row gap fitted, scaled by the batch's divergence")).toContain("scaled by each batch's own divergence");
+    expect(text("8 × n 4, gain 0.1, 30-row gap fitted")).not.toContain("scaled by each batch's own divergence");
+  });
+
   it("lists each prompt's window biases per arm, numbered in plan order, misses of 3 % in bold", () => {
     const a = { ...arm("proxy", windows(0)), episodes: [windows(0.012), { "0-10": -0.031, "10-50": 0.0049 }, { "0-10": 0.03 }] };
     const b = { ...arm("marginal n=4", windows(0)), episodes: [windows(-0.2), { "0-10": 0.001 }] };

@@ -135,7 +135,7 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         target,
         mode: "marginal",
         label: `marginal n=${n}`,
-        setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}${calibration.marginalGaps?.some((g) => g.rows === n) ? ", 30-row gap fitted" : ", own n-row marginal"}`,
+        setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}${calibration.marginalGaps?.some((g) => g.rows === n) ? ", 30-row gap fitted, scaled by the batch's divergence" : ", own n-row marginal"}`,
         rows: MARGINAL_ROWS,
         make: () => createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler),
       })),

@@ -12,8 +12,9 @@
  * One meaning of `target` in every mode that takes one: the marginal entropy over B = 30
  * continuations of the request's prompt, what the schedules are fitted to hold. The per-row
  * controllers (proxy, exact, the prompt-aware schedule) aim each row's conditional entropy at
- * target − offset(t) and `marginal` at n = k aims its k-row marginal at target − gap_k(t), both
- * fitted per target beside the calibration; where the calibration lacks what a mode needs, the
+ * target − offset(t) and `marginal` at n = k aims its k-row marginal at target − s·gap_k(t), both
+ * fitted per target beside the calibration (s: how much faster than the pooled prompts this
+ * batch's rows diverge, measured against offset(t)); where the calibration lacks what a mode needs, the
  * notice says what the target means instead. `schedule_open` is the plain fitted T(t), the
  * reference the prompt-aware `schedule` corrects.
  */
@@ -142,10 +143,12 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
       if (ctx.rows < 2) throw new OptionError("rows", "mode marginal estimates entropy across the batch: n must be at least 2");
       const target = requireTarget(p, ctx.vocabSize);
       const offset = marginalGapFor(ctx.catalog.calibration, ctx.rows, target);
+      // The 30-row − 1-row gap scales the fitted one by this batch's own divergence.
+      const spread = offset ? offsetFor(ctx.catalog.calibration, target) : undefined;
       return {
         ...base,
         mode: "marginal",
-        controller: createMarginalController({ target, ...bounds, ...(offset ? { offset } : {}) }),
+        controller: createMarginalController({ target, ...bounds, ...(offset ? { offset } : {}), ...(spread ? { spread } : {}) }),
         ...(offset ? {} : { notice: { reason: `no 30-row gap fitted for n = ${ctx.rows}: the target is the marginal over this request's ${ctx.rows} rows` } }),
       };
     }

@@ -304,6 +304,7 @@ export function renderEvalReport(r: EvalResults): string {
 /** The method's description of each mode that ran (a run with --modes lists only its own). */
 function modeLines(r: EvalResults): string[] {
   const ran = new Set(r.targets.flatMap((t) => t.arms.map((a) => a.mode)));
+  const scaled = r.targets.some((t) => t.arms.some((a) => a.mode === "marginal" && a.setting.includes("scaled")));
   const p = r.plan;
   const lines: [modes: string[], line: string][] = [
     [["fixed"], "- `fixed`: the one temperature whose mean marginal entropy over 1000 tokens matched the target when the schedule was fitted (`baseline.temperature` in its file)."],
@@ -322,7 +323,7 @@ function modeLines(r: EvalResults): string[] {
     ],
     [
       ["marginal"],
-      `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. Each request solves its batch's one T exactly for its k-row marginal at target − gap_k(t) over the first 10 positions (at t = 0 every row shares the prompt, so the marginal is one row's entropy), then feedback. With a fitted 30-row gap (the arm's setting says) each request aims its own k-row marginal at target − gap_k(t), so that ${p.measuredRows} such continuations hold the target; without one it holds the marginal of its own k rows and reads high on this ${p.measuredRows}-row scale (mixing more continuations adds entropy, concavity of H).`,
+      `- \`marginal n=k\`: ${p.marginalRows} rows as ${p.marginalRows}/k independent requests of n = k decoded in one batch (each group's controller sees only its rows); the marginal is measured over the first ${p.measuredRows} rows like every other mode. Each request solves its batch's one T exactly for its k-row marginal at target − gap_k(t) over the first 10 positions (at t = 0 every row shares the prompt, so the marginal is one row's entropy), then feedback. With a fitted 30-row gap (the arm's setting says) each request aims its own k-row marginal at target − gap_k(t), so that ${p.measuredRows} such continuations hold the target; without one it holds the marginal of its own k rows and reads high on this ${p.measuredRows}-row scale (mixing more continuations adds entropy, concavity of H).${scaled ? " The gap is scaled by each batch's own divergence (its k-row marginal minus its rows' mean conditional entropy, against the fitted 30-row − 1-row offset less gap_k(t)), so a prompt whose continuations diverge faster than most aims lower." : ""}`,
     ],
     [
       ["mirostat"],
