@@ -20,15 +20,16 @@
  * conditional entropy (H_k − mean H_b, the draw's per-row entropies) is taken to lie s times as
  * far below its 30-row marginal: aim = target − s · offset(t). s is shrunk towards 1 by
  * SCALE_PRIOR nats (at t = 0 all rows share the prompt and both gaps are 0) and clamped to
- * [0, SCALE_MAX]. In the early solves the aim moves with the T that reaches it, so s is taken at
- * the solved T and the solve repeated (SCALE_PASSES times).
+ * [0, SCALE_MAX]. The early solves aim with the previous step's s: re-solving at the scale the
+ * solved T gives reached the same 30-row marginals within noise and tripled the cost of a
+ * 64-token request (bench controller.marginal 0.44 of a model step, its band 0.2).
  *
- * Measured before shipping, 10 held-out prompts × 32 rows × 300 tokens, one seed each (30-row
- * marginal per prompt, rms over prompts in [0,10) / [10,50) / [50,300)): at target 3.5, n = 4
- * went from 2.8 / 2.2 / 1.1 % (worst prompt +5.6 / −4.8 / +1.9 %) to 1.7 / 1.7 / 0.6 % (worst
- * −3.7 / −2.8 / −0.9 %); for n = 8 the scaled estimate of the 30-row marginal missed by 1.6 /
- * 0.8 / 0.7 % where the pooled gap's missed by 1.7 / 1.2 / 0.7 %; at 6.5 both stay within 1 %.
- * docs/eval has the full measurement.
+ * Measured before shipping (.scratch/gapscale.mts: 10 held-out prompts × 32 rows × 300 tokens,
+ * one seed each; the 30-row marginal per prompt, rms over prompts in [0,10) / [10,50) / [50,300)):
+ * at target 3.5, n = 4 went from 2.8 / 2.2 / 1.1 % (worst prompt +5.6 / −4.8 / +1.9 %) to
+ * 1.9 / 2.1 / 0.7 % (worst +3.4 / −3.1 / −1.2 %), n = 8 from 2.1 / 1.6 / 0.6 % (worst +3.9 /
+ * +2.4 / +1.2 %) to 2.2 / 0.9 / 0.4 % (worst +4.5 / −1.7 / −0.8 %); at 6.5 (n = 4) both within
+ * 2 %. docs/eval-marginal has the measurement on the eval's plan.
  *
  * Unless `tInit` is given, the first EARLY_SOLVE_POSITIONS temperatures are solved exactly for
  * target − offset(t) from the batch's own logits (solve-marginal-temperature.ts): at t = 0 every
@@ -36,10 +37,8 @@
  * offset and the rows' disagreement rise fastest, and feedback at gain 0.1 lags them (measured:
  * +11 % in [0,10) at target 3.5 without these solves). Feedback takes over from there.
  */
-
-import { entropyOf } from "../sampling/entropy.js";
 import { marginalEntropy } from "../sampling/marginal.js";
-import { marginalEntropyAndSlope, temperatureForMarginalEntropy } from "../sampling/solve-marginal-temperature.js";
+import { temperatureForMarginalEntropy } from "../sampling/solve-marginal-temperature.js";
 import type { Step } from "../sampling/step.js";
 import { scaleRowInto } from "../sampling/temperature.js";
 import {
@@ -68,8 +67,6 @@ export interface MarginalControllerOptions extends FeedbackControllerOptions {
 export const SCALE_PRIOR = 0.05;
 /** The largest scale of the fitted gap one batch may claim. */
 export const SCALE_MAX = 3;
-/** Fixed-point passes of an early solve with a scaled gap: s at the solved T, then the solve again. */
-export const SCALE_PASSES = 3;
 
 /**
  * How many times the pooled divergence this batch shows: (marginal − mean conditional + prior) /
@@ -103,15 +100,9 @@ export function createMarginalController(options: MarginalControllerOptions): Co
     apply(step: Step): void {
       const t = step.position;
       if (solves && t < EARLY_SOLVE_POSITIONS && step.active.includes(1)) {
-        const solve = (start: number | undefined): number =>
-          temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, o.target - scale * offset(t), o.tMin, o.tMax, start, earlySolveWithin(start)).temperature;
-        temperature = solve(solved ? temperature : undefined);
-        if (spread && t > 0) {
-          for (let pass = 0; pass < SCALE_PASSES; pass++) {
-            scale = divergenceScale(marginalEntropyAndSlope(step.logits, step.rows, step.vocab, step.active, temperature).entropy, conditionalAt(step, temperature), spread(t), offset(t));
-            temperature = solve(temperature);
-          }
-        }
+        const aim = o.target - scale * offset(t);
+        const start = solved ? temperature : undefined;
+        temperature = temperatureForMarginalEntropy(step.logits, step.rows, step.vocab, step.active, aim, o.tMin, o.tMax, start, earlySolveWithin(start)).temperature;
         solved = true;
       }
       for (let b = 0; b < step.rows; b++) {
@@ -149,18 +140,6 @@ function meanEntropy(step: Step): number {
   for (let b = 0; b < step.rows; b++) {
     if (step.active[b] === 0) continue;
     sum += step.entropy[b]!;
-    count++;
-  }
-  return count > 0 ? sum / count : Number.NaN;
-}
-
-/** Mean over active rows of each row's entropy at `temperature`, nats (what the draw would write). */
-function conditionalAt(step: Step, temperature: number): number {
-  let sum = 0;
-  let count = 0;
-  for (let b = 0; b < step.rows; b++) {
-    if (step.active[b] === 0) continue;
-    sum += entropyOf(step.logits.subarray(b * step.vocab, (b + 1) * step.vocab), temperature);
     count++;
   }
   return count > 0 ? sum / count : Number.NaN;
