@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../src/cli/args.js";
 import { type ArmSpec, buildArms, MARGINAL_ROWS, matchedTemperature, matchTau, ROWS } from "../src/cli/eval-arms.js";
+import { openCheckpoint } from "../src/cli/eval-checkpoint.js";
 import { type EvalIo, runEval } from "../src/cli/eval-command.js";
 import { EVAL_COMMAND, type EvalOptions, evalOptions } from "../src/cli/eval-options.js";
 import { createRecord, resultsByTarget, summarizeArm } from "../src/cli/eval-results.js";
@@ -269,6 +270,21 @@ describe("runEval on a fake model", () => {
     expect(only.steps()).toBeLessThanOrEqual(12 + 4);
     const withMirostat = await runEval({ ...base, modes: ["schedule", "mirostat"], out: join(dir, "both") }, evalIo(model, "abc1234"));
     expect(withMirostat!.mirostat.grid.map((g) => g.tau)).toEqual([0.5, 1, 2]);
+  });
+
+  it("saves episodes that end together (two sessions) without racing for run.json", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "isentropic-checkpoint-"));
+    const o = { ...optionsOf(SMALL_EVAL), out: dir };
+    const checkpoint = await openCheckpoint(o, "abc1234", async () => []);
+    const record = (v: number) => {
+      const r = createRecord(12, 3);
+      r.marginal.fill(v);
+      return r;
+    };
+    await Promise.all([0, 1, 2, 3].map((k) => checkpoint.save(k, 0, record(k), k)));
+    const reopened = await openCheckpoint({ ...o, resume: true }, "abc1234", async () => []);
+    expect(reopened.resumed).toBe(4);
+    for (const k of [0, 1, 2, 3]) expect((await reopened.load(k, 0))?.record.marginal[5]).toBe(k);
   });
 
   it("saves each finished episode, so that a stopped run resumes with --resume to the numbers of one that never stopped", async () => {

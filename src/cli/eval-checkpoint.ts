@@ -143,10 +143,18 @@ export async function openCheckpoint(
   const before = run.seconds;
   const seconds = (): number => before + (now() - started) / 1000;
   const saved = new Set((await readdir(dir)).filter((n) => n.endsWith(".bin")));
-  const persist = async (): Promise<void> => {
-    run.seconds = Math.round(seconds());
-    await writeWhole(runPath, JSON.stringify(run));
+  // One write at a time: two sessions can end episodes together, and two renames of one
+  // run.json.tmp race (the second finds it gone: ENOENT killed a 22-minute run at its last episode).
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (write: () => Promise<void>): Promise<void> => {
+    queue = queue.catch(() => undefined).then(write);
+    return queue;
   };
+  const persist = (): Promise<void> =>
+    serially(() => {
+      run.seconds = Math.round(seconds());
+      return writeWhole(runPath, JSON.stringify(run));
+    });
   return {
     commit: run.commit,
     command: run.command,
@@ -169,7 +177,7 @@ export async function openCheckpoint(
       return saved.has(name) ? decodeRecord(await readFile(join(dir, name))) : undefined;
     },
     async save(arm, episode, record, ms) {
-      await writeWhole(join(dir, fileOf(arm, episode)), encodeRecord(record, ms));
+      await serially(() => writeWhole(join(dir, fileOf(arm, episode)), encodeRecord(record, ms)));
       await persist();
     },
     remove: () => rm(dir, { recursive: true, force: true }),
