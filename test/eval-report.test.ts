@@ -137,24 +137,25 @@ describe("evaluation report", () => {
   });
 
   // docs/eval: every mode, 20 prompts (most to 300 tokens).
-  it.each([{ dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1 }])(
-    "the committed $dir/README.md is the rendering of the committed results.json",
-    async ({ dir, modes, prompts, full }) => {
-      const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
-      expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
-      expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
-      expect(committed.plan.prompts).toBeGreaterThanOrEqual(prompts);
-      expect(committed.plan.full).toBeGreaterThanOrEqual(full);
-      // The modes the issue asks for were measured at 3.5, 6.5 and at least one target between.
-      expect(committed.targets.length).toBeGreaterThanOrEqual(3);
-      expect(committed.targets.map((t) => t.target)).toEqual(expect.arrayContaining([3.5, 6.5]));
-      for (const { arms } of committed.targets) {
-        expect(arms.map((a) => a.mode).sort()).toEqual(modes);
-        // judged per prompt, not only pooled
-        for (const arm of arms) expect(arm.perPrompt, arm.label).toBeDefined();
-      }
-      expect(committed.plan.tokens).toBe(1000);
-      expect(committed.plan.measuredRows).toBe(30);
-    },
-  );
+  // docs/eval-marginal: the divergence-scaled marginal on docs/eval's plan, each prompt's biases listed.
+  it.each([
+    { dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1 },
+    { dir: "docs/eval-marginal", modes: ["marginal", "marginal"], prompts: 20, full: 1 },
+  ])("the committed $dir/README.md is the rendering of the committed results.json", async ({ dir, modes, prompts, full }) => {
+    const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
+    expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
+    expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
+    expect(committed.plan.prompts).toBeGreaterThanOrEqual(prompts);
+    expect(committed.plan.full).toBeGreaterThanOrEqual(full);
+    // The modes the issue asks for were measured at 3.5, 6.5 and at least one target between.
+    expect(committed.targets.length).toBeGreaterThanOrEqual(3);
+    expect(committed.targets.map((t) => t.target)).toEqual(expect.arrayContaining([3.5, 6.5]));
+    for (const { arms } of committed.targets) {
+      expect(arms.map((a) => a.mode).sort()).toEqual(modes);
+      // judged per prompt, not only pooled
+      for (const arm of arms) expect(arm.perPrompt, arm.label).toBeDefined();
+    }
+    expect(committed.plan.tokens).toBe(1000);
+    expect(committed.plan.measuredRows).toBe(30);
+  });
 });
