@@ -139,9 +139,9 @@ describe("evaluation report", () => {
   // docs/eval: every mode, 20 prompts (most to 300 tokens).
   // docs/eval-marginal: the divergence-scaled marginal on docs/eval's plan, each prompt's biases listed.
   it.each([
-    { dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1 },
-    { dir: "docs/eval-marginal", modes: ["marginal", "marginal"], prompts: 20, full: 1 },
-  ])("the committed $dir/README.md is the rendering of the committed results.json", async ({ dir, modes, prompts, full }) => {
+    { dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1, eachPrompt: false },
+    { dir: "docs/eval-marginal", modes: ["marginal", "marginal"], prompts: 20, full: 1, eachPrompt: true },
+  ])("the committed $dir/README.md is the rendering of the committed results.json", async ({ dir, modes, prompts, full, eachPrompt }) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
     expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
@@ -154,6 +154,8 @@ describe("evaluation report", () => {
       expect(arms.map((a) => a.mode).sort()).toEqual(modes);
       // judged per prompt, not only pooled
       for (const arm of arms) expect(arm.perPrompt, arm.label).toBeDefined();
+      // …and, from docs/eval-marginal on, each episode's own biases, one per episode of the plan.
+      if (eachPrompt) for (const arm of arms) expect(arm.episodes?.length, arm.label).toBe(committed.plan.full + committed.plan.short);
     }
     expect(committed.plan.tokens).toBe(1000);
     expect(committed.plan.measuredRows).toBe(30);
