@@ -18,7 +18,7 @@ export const PARTIAL_DIR = ".partial";
 const FORMAT = 1;
 
 /** The options that decide an eval's numbers (not where it writes, how it was typed, or how many sessions share the work). */
-export function runKey(o: EvalOptions): Record<string, unknown> {
+function runKey(o: EvalOptions): Record<string, unknown> {
   const { model, dtype, schedules, prompts, targets, tokens, full, short, shortTokens, seed, modes, taus, tuningTokens } = o;
   return { model, dtype, schedules, prompts, targets, tokens, full, short, shortTokens, seed, modes, taus, tuningTokens };
 }
@@ -105,15 +105,10 @@ async function writeWhole(path: string, bytes: string | Uint8Array): Promise<voi
  * `changedSince` finds unchanged here (prose and tests may have moved on; code, model files and
  * fits may not). Errors say which and what to do.
  */
-export async function openCheckpoint(
-  o: EvalOptions,
-  commit: string,
-  changedSince: (commit: string) => Promise<string[] | undefined>,
-  now: () => number = () => performance.now(),
-): Promise<Checkpoint> {
+export async function openCheckpoint(o: EvalOptions, commit: string, changedSince: (commit: string) => Promise<string[] | undefined>): Promise<Checkpoint> {
   const dir = join(o.out, PARTIAL_DIR);
   const runPath = join(dir, "run.json");
-  const started = now();
+  const started = performance.now();
   const existing = await readFile(runPath, "utf8").then(
     (text) => JSON.parse(text) as RunFile,
     () => undefined,
@@ -141,7 +136,7 @@ export async function openCheckpoint(
     run = existing;
   }
   const before = run.seconds;
-  const seconds = (): number => before + (now() - started) / 1000;
+  const seconds = (): number => before + (performance.now() - started) / 1000;
   const saved = new Set((await readdir(dir)).filter((n) => n.endsWith(".bin")));
   // One write at a time: two sessions can end episodes together, and two renames of one
   // run.json.tmp race (the second finds it gone: ENOENT killed a 22-minute run at its last episode).

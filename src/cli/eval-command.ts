@@ -19,7 +19,7 @@ import { createRng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
 import { type ArmSpec, buildArms, MARGINAL_ROWS, ROWS, runsMode, type TauPoint, tauGridArms } from "./eval-arms.js";
-import { type Checkpoint, openCheckpoint } from "./eval-checkpoint.js";
+import { type Checkpoint, openCheckpoint, PARTIAL_DIR } from "./eval-checkpoint.js";
 import type { EvalOptions } from "./eval-options.js";
 import { createRecord, type EpisodeRecord, recorder, resultsByTarget, summarizeArm } from "./eval-results.js";
 import { createProgress, type Progress, type ProgressStream } from "./fit-progress.js";
@@ -33,7 +33,7 @@ export interface EvalIo {
   loadCatalog(root: string, modelId: string): Promise<Catalog>;
   /** The commit and the machine, recorded in results.json. */
   describeRun(sessions: number): Promise<{ commit: string; machine: string }>;
-  /** The files that make episodes (codeChangedSince) changed from `commit` to the working tree; undefined when git cannot tell. */
+  /** The files under EPISODE_PATHS changed from `commit` to the working tree; undefined when git cannot tell. */
   codeChangedSince(commit: string): Promise<string[] | undefined>;
   /** The rendered report. */
   stdout(text: string): void;
@@ -127,7 +127,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const plan = makePlan(heldout, seed, { full, mid: 0, short, tokens, midTokens: tokens, shortTokens });
   // Opened once every input has been read and checked, so that a mistyped path leaves nothing behind.
   const checkpoint = await openCheckpoint(o, commit, io.codeChangedSince);
-  if (o.resume) log(`eval: resuming the run stopped in ${join(o.out, ".partial")}/ (${checkpoint.resumed} episodes saved, ${Math.round(checkpoint.seconds())} s spent)`);
+  if (o.resume) log(`eval: resuming the run stopped in ${join(o.out, PARTIAL_DIR)}/ (${checkpoint.resumed} episodes saved, ${Math.round(checkpoint.seconds())} s spent)`);
   log(`eval: ${model.name} (${model.id}), targets ${targets.join(", ")}, ${full} × ${tokens} + ${short} × ${shortTokens} tokens per mode, B = ${ROWS}`);
 
   const counts = resampleRows(ROWS, 16, createRng(seed));
@@ -251,6 +251,7 @@ async function runArmsOn(
     );
     progress.end();
   }
-  if (records.some((r) => r.includes(undefined as unknown as EpisodeRecord))) throw new Error(`${label}: an episode has no record`);
+  // A hole would drop out of every summary unnoticed (array methods skip holes).
+  if (records.some((r) => r.filter(Boolean).length < episodes.length)) throw new Error(`${label}: an episode has no record`);
   return { records, micros: ms.map((m, i) => (1000 * m) / rowTokens[i]!) };
 }

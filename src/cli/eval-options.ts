@@ -23,7 +23,7 @@ export const EVAL_COMMAND = {
     "mirostat-tokens": int(200, "tokens per episode of the τ grid"),
     sessions: int(2, "model sessions decoding side by side (one intra-op thread each)"),
     out: text("docs/eval", "directory the report goes to", "DIR"),
-    resume: flag("continue the run stopped in --out/.partial/ (same options, same commit); each finished episode is saved there as it ends"),
+    resume: flag("continue the run stopped in --out/.partial/ (same options; src, models and fits unchanged since its commit); each finished episode is saved there as it ends"),
     "render-only": flag("re-render README.md and repetition.svg from the results.json in --out; runs nothing"),
   },
 } satisfies CommandSpec<OptionTable>;

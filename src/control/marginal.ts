@@ -24,12 +24,10 @@
  * solved T gives reached the same 30-row marginals within noise and tripled the cost of a
  * 64-token request (bench controller.marginal 0.44 of a model step, its band 0.2).
  *
- * Measured before shipping (.scratch/gapscale.mts: 10 held-out prompts × 32 rows × 300 tokens,
- * one seed each; the 30-row marginal per prompt, rms over prompts in [0,10) / [10,50) / [50,300)):
- * at target 3.5, n = 4 went from 2.8 / 2.2 / 1.1 % (worst prompt +5.6 / −4.8 / +1.9 %) to
- * 1.9 / 2.1 / 0.7 % (worst +3.4 / −3.1 / −1.2 %), n = 8 from 2.1 / 1.6 / 0.6 % (worst +3.9 /
- * +2.4 / +1.2 %) to 2.2 / 0.9 / 0.4 % (worst +4.5 / −1.7 / −0.8 %); at 6.5 (n = 4) both within
- * 2 %. docs/eval-marginal has the measurement on the eval's plan.
+ * Measured on docs/eval's plan (docs/eval-marginal: 20 held-out prompts, `npm run eval --
+ * --modes marginal`): at target 3.5 the worst prompt's [0,10) / [10,50) / [50,300) bias went
+ * from +5.6 / −4.8 / +3.9 % to +3.4 / −3.1 / +2.7 % at n = 4 and from +4.7 / +3.8 / +3.3 % to
+ * +4.5 / +3.6 / +1.1 % at n = 8; pooled within 2 % and every prompt within 3 % at 4.6 to 6.5.
  *
  * Unless `tInit` is given, the first EARLY_SOLVE_POSITIONS temperatures are solved exactly for
  * target − offset(t) from the batch's own logits (solve-marginal-temperature.ts): at t = 0 every
@@ -81,7 +79,7 @@ export function divergenceScale(marginal: number, conditional: number, spread: n
 export function createMarginalController(options: MarginalControllerOptions): Controller {
   const o = resolveControllerOptions(options);
   const offset = options.offset ?? (() => 0);
-  const spread = options.offset ? options.spread : undefined;
+  const spread = options.spread;
   // This batch's divergence over the pooled one (1 until measured, or without `spread`).
   let scale = 1;
   const tInit = resolveInitialTemperature(options.tInit, o);
@@ -119,9 +117,11 @@ export function createMarginalController(options: MarginalControllerOptions): Co
       if (Number.isNaN(h)) return;
       last = h;
       const t = step.position;
-      if (spread) scale = divergenceScale(h, meanEntropy(step), spread(t), offset(t));
+      const gap = offset(t);
+      // Without a fitted gap there is nothing to scale (the aim is the target itself).
+      if (spread) scale = divergenceScale(h, meanEntropy(step), spread(t), gap);
       if (!warm) return;
-      temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - scale * offset(t) - h)), o);
+      temperature = clampTemperature(temperature * Math.exp(o.gain * (o.target - scale * gap - h)), o);
     },
     reset(): void {
       temperature = tInit;

@@ -144,7 +144,7 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
       const target = requireTarget(p, ctx.vocabSize);
       const offset = marginalGapFor(ctx.catalog.calibration, ctx.rows, target);
       // The 30-row − 1-row gap scales the fitted one by this batch's own divergence.
-      const spread = offset ? offsetFor(ctx.catalog.calibration, target) : undefined;
+      const spread = offsetFor(ctx.catalog.calibration, target);
       return {
         ...base,
         mode: "marginal",

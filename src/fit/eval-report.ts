@@ -106,7 +106,9 @@ const f3 = (v: number | undefined): string => (v === undefined || !Number.isFini
 const f2 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(2));
 /** " ± 1.2": a standard error in % of the target, or nothing when the run did not record it. */
 const plusMinus = (se: number | undefined, target: number): string => (se === undefined ? "" : ` ± ${((100 * se) / target).toFixed(1)}`);
-const pct = (v: number): string => `${v >= 0 ? "+" : "-"}${Math.abs(100 * v).toFixed(1)} %`;
+/** A fraction as a signed percentage to 0.1, without the unit: "+1.2". */
+const signed = (v: number): string => `${v >= 0 ? "+" : "-"}${Math.abs(100 * v).toFixed(1)}`;
+const pct = (v: number): string => `${signed(v)} %`;
 const row = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
 const header = (cells: readonly string[]): string => `${row(cells)}\n${row(cells.map(() => "---"))}`;
 const windowNames = WINDOWS.map((w) => `[${w[0]},${w[1]})`);
@@ -193,7 +195,7 @@ function episodeTable(arms: readonly ArmResult[], heldout: readonly string[] | u
       : WINDOWS.filter((w) => b[windowLabel(w)] !== undefined)
           .map((w) => {
             const v = b[windowLabel(w)]!;
-            const text = `${v >= 0 ? "+" : "-"}${Math.abs(100 * v).toFixed(1)}`;
+            const text = signed(v);
             return Math.abs(v) > PROMPT_TOLERANCE ? `**${text}**` : text;
           })
           .join(" / ");
