@@ -8,7 +8,7 @@ import { EARLY_SOLVE_POSITIONS, EARLY_SOLVE_WITHIN, solveRowTemperature } from "
 import { createExactController } from "../src/control/exact.js";
 import { createMarginalController, divergenceScale, SCALE_MAX, SCALE_PRIOR } from "../src/control/marginal.js";
 import { createPromptScheduleController } from "../src/control/prompt-schedule.js";
-import { createScheduleSet } from "../src/control/schedule.js";
+import { createScheduleSet, temperatureAt } from "../src/control/schedule.js";
 import { tableAtTarget, validateTargetTable } from "../src/control/target-table.js";
 import { entropyOf } from "../src/sampling/entropy.js";
 import { groupMarginalEntropy, marginalEntropy, meanConditionalEntropy } from "../src/sampling/marginal.js";
@@ -182,6 +182,19 @@ describe("prompt-aware schedule", () => {
     // past them the entropy is no longer pinned: the fitted T and feedback steer
     const after = trace.entropy[EARLY_SOLVE_POSITIONS]!;
     expect(after.some((h) => Math.abs(h - (5 - offset(EARLY_SOLVE_POSITIONS))) > 1e-3)).toBe(true);
+  });
+
+  it("hands feedback the mean of a row's solved corrections, not the last one's", () => {
+    const target = 5;
+    const trace = drive(createPromptScheduleController({ schedules, target, gain: 0.1, offset: (t) => 0.06 * t }), plant);
+    const fitted = (t: number) => temperatureAt(schedules, target, t);
+    for (let b = 0; b < plant.rows; b++) {
+      const solved = Array.from({ length: EARLY_SOLVE_POSITIONS }, (_, t) => Math.log(trace.temperature[t]![b]! / fitted(t)));
+      const mean = solved.reduce((x, y) => x + y, 0) / EARLY_SOLVE_POSITIONS;
+      expect(trace.temperature[EARLY_SOLVE_POSITIONS]![b]! / (fitted(EARLY_SOLVE_POSITIONS) * Math.exp(mean))).toBeCloseTo(1, 5);
+      // the corrections differ by position, so carrying the last one would fail the line above
+      expect(Math.abs(solved.at(-1)! - mean)).toBeGreaterThan(1e-3);
+    }
   });
 
   it("aims each row's conditional entropy at target − offset(t): a wrong-signed offset misses by 2·offset", () => {
