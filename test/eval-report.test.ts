@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { type ArmResult, answers, type EvalResults, modeColor, renderEvalReport, renderRepetitionSvg, windowMisses } from "../src/fit/eval-report.js";
+import { type ArmResult, answers, type EvalResults, modeColor, quotedReports, renderEvalReport, renderRepetitionSvg, windowMisses, withAnswersQuoted } from "../src/fit/eval-report.js";
 
 const windows = (v: number): Record<string, number> => ({ "0-10": v, "10-50": v, "50-300": v, "300-1000": v });
 const arm = (label: string, bias: Record<string, number>): ArmResult => ({
@@ -161,5 +161,31 @@ describe("evaluation report", () => {
     }
     expect(committed.plan.tokens).toBe(1000);
     expect(committed.plan.measuredRows).toBe(30);
+  });
+});
+
+describe("the README's quotes of the reports", () => {
+  it("quotes every committed report's answers word for word, as the report renders them now", async () => {
+    const readme = await readFile("README.md", "utf8");
+    const folders = (await readdir("docs", { withFileTypes: true })).filter((d) => d.isDirectory() && d.name.startsWith("eval")).map((d) => `docs/${d.name}`);
+    // a report is a folder with its results.json (a run in progress has only .partial/)
+    const committed = (await Promise.all(folders.map(async (dir) => ((await readFile(`${dir}/results.json`).catch(() => undefined)) ? [dir] : [])))).flat();
+    const quoted = quotedReports(readme);
+    expect(quoted.sort()).toEqual(committed.sort());
+    for (const dir of quoted) {
+      const results = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
+      // re-quoting from the report changes nothing, and the quote holds every answer line
+      expect(withAnswersQuoted(readme, dir, results), dir).toBe(readme);
+      for (const line of answers(results)) expect(readme).toContain(line);
+    }
+  });
+  it("re-renders only the quote from the named report", () => {
+    const results = (label: string): EvalResults => ({ targets: [{ target: 5, arms: [{ mode: label, label, windowBias: { "0-10": 0.5 }, windowSe: {} }] }] }) as unknown as EvalResults;
+    const readme = "a\n<!-- answers: docs/x -->\nold x\n<!-- /answers -->\nb\n<!-- answers: docs/y -->\nold y\n<!-- /answers -->\n";
+    expect(quotedReports(readme)).toEqual(["docs/x", "docs/y"]);
+    const out = withAnswersQuoted(readme, "docs/y", results("proxy"));
+    expect(out).toBe(`a\n<!-- answers: docs/x -->\nold x\n<!-- /answers -->\nb\n<!-- answers: docs/y -->\n${answers(results("proxy")).join("\n")}\n<!-- /answers -->\n`);
+    expect(out).toContain("- **proxy**: held every window within 2 % at no target; missed at 5 ([0,10) +10.0 %).");
+    expect(withAnswersQuoted(readme, "docs/z", results("proxy"))).toBe(readme);
   });
 });

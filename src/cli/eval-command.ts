@@ -7,10 +7,10 @@
 import { execSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Catalog } from "../control/catalog.js";
 import { resampleRows } from "../fit/bootstrap.js";
-import { type EvalResults, modeColor, renderEvalReport, renderRepetitionSvg } from "../fit/eval-report.js";
+import { type EvalResults, modeColor, quotedReports, renderEvalReport, renderRepetitionSvg, withAnswersQuoted } from "../fit/eval-report.js";
 import { renderSvg, type Series } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
 import type { CausalLM } from "../model/causal-lm.js";
@@ -90,11 +90,23 @@ function timed(sampler: Sampler, clock: { ms: number }): Sampler {
   };
 }
 
-/** README.md and repetition.svg again from the results.json in `out`. */
+/** README.md and repetition.svg again from the results.json in `out`, and the project README's quote of its answers. */
 export async function renderOnly(out: string): Promise<void> {
   const results = JSON.parse(await readFile(join(out, "results.json"), "utf8")) as EvalResults;
   await writeFile(join(out, "README.md"), renderEvalReport(results));
   await writeFile(join(out, "repetition.svg"), renderRepetitionSvg(results));
+  await quoteAnswers(out, results);
+}
+
+/**
+ * Re-render the answers the project README (./README.md, when run from the repository) quotes
+ * from the report in `out`; nothing when it quotes none from there.
+ */
+async function quoteAnswers(out: string, results: EvalResults): Promise<void> {
+  const dir = relative(".", out);
+  const readme = await readFile("README.md", "utf8").catch(() => undefined);
+  if (readme === undefined || !quotedReports(readme).includes(dir)) return;
+  await writeFile("README.md", withAnswersQuoted(readme, dir, results));
 }
 
 /** Run the evaluation `o` asks for and return what it wrote to results.json. */
@@ -196,6 +208,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
     );
   }
   await writeFile(join(o.out, "repetition.svg"), renderRepetitionSvg(results));
+  await quoteAnswers(o.out, results);
   io.stdout(report);
   await checkpoint.remove();
   log(`eval: wrote ${join(o.out, "README.md")}, results.json and ${targets.length + 1} plots in ${results.seconds} s`);

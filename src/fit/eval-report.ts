@@ -143,6 +143,23 @@ export function answers(results: EvalResults): string[] {
   });
 }
 
+/**
+ * The project README quotes each committed report's answers between `<!-- answers: DIR -->` and
+ * `<!-- /answers -->`, DIR the report's folder: rendered from DIR/results.json by the eval (and
+ * held equal by a test), so the README's claims about a report are that report's own words.
+ */
+const ANSWERS_BLOCK = /<!-- answers: (\S+) -->\n[\s\S]*?\n<!-- \/answers -->/g;
+
+/** The report folders `readme` quotes answers from, in order. */
+export function quotedReports(readme: string): string[] {
+  return [...readme.matchAll(ANSWERS_BLOCK)].map((m) => m[1]!);
+}
+
+/** `readme` with the answers quoted from `dir` (if it quotes them) rendered from `results`. */
+export function withAnswersQuoted(readme: string, dir: string, results: EvalResults): string {
+  return readme.replace(ANSWERS_BLOCK, (block, quoted: string) => (quoted === dir ? `<!-- answers: ${dir} -->\n${answers(results).join("\n")}\n<!-- /answers -->` : block));
+}
+
 /** Windows where the worst prompt misses the per-prompt tolerance. */
 export function promptMisses(arm: ArmResult): { window: string; worst: number }[] {
   return WINDOWS.flatMap((w, i) => {
