@@ -196,7 +196,7 @@ describe("the playground in headless Chromium", () => {
       expect(ids).toEqual(server.choices[i]!.telemetry.map((t) => t.token_id));
     }
     await page.close();
-  });
+  }, 180_000); // the page loads onnxruntime-web and decodes on wasm: its own wait allows 120 s, so the test must too
 
   test("on a phone-sized viewport every control is labelled and nothing overflows sideways", async () => {
     const page = await openPlayground({ width: 390, height: 844 });
