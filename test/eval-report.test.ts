@@ -139,10 +139,12 @@ describe("evaluation report", () => {
   // docs/eval: every mode, 20 prompts (most to 300 tokens).
   // docs/eval-marginal: the divergence-scaled marginal on docs/eval's plan, each prompt's biases listed.
   // docs/eval-schedule: the prompt-aware schedule since 654db77, 10 prompts to 1000 tokens and 10 to 300.
+  // docs/eval-1000: every mode the issue judges but exact, 10 prompts each to 1000 tokens.
   it.each([
     { dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1, eachPrompt: false },
     { dir: "docs/eval-marginal", modes: ["marginal", "marginal"], prompts: 20, full: 1, eachPrompt: true },
     { dir: "docs/eval-schedule", modes: ["schedule"], prompts: 20, full: 10, eachPrompt: true },
+    { dir: "docs/eval-1000", modes: ["fixed", "marginal", "marginal", "mirostat", "proxy", "schedule"], prompts: 10, full: 10, eachPrompt: true },
   ])("the committed $dir/README.md is the rendering of the committed results.json", async ({ dir, modes, prompts, full, eachPrompt }) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
