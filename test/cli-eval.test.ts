@@ -15,7 +15,7 @@ import { runFit } from "../src/cli/fit-command.js";
 import { FIT_COMMAND, fitOptions } from "../src/cli/fit-options.js";
 import { buildCatalog } from "../src/control/catalog.js";
 import { parseSchedule } from "../src/control/schedule-schema.js";
-import type { EvalResults } from "../src/fit/eval-report.js";
+import { answers, type EvalResults } from "../src/fit/eval-report.js";
 import type { Model } from "../src/model/model.js";
 import { createFakeModel, createSink } from "./cli-fake-model.js";
 import { counted } from "./helpers/counted.js";
@@ -257,14 +257,34 @@ describe("runEval on a fake model", () => {
       ),
     ).toBeUndefined();
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
+
+    // …and the project README's quote of its answers, where it quotes this report (by its path from the README's folder), and no other.
+    const readme = join(dir, "PROJECT.md");
+    const quoting = (quote: string) => `intro\n<!-- answers: eval -->\n${quote}\n<!-- /answers -->\n<!-- answers: other -->\nkept\n<!-- /answers -->\n`;
+    await writeFile(readme, quoting("stale"));
+    const renderIo: EvalIo = {
+      loadModel: () => Promise.reject(new Error("no model")),
+      loadCatalog: () => Promise.reject(new Error("no catalog")),
+      describeRun: () => Promise.reject(new Error("no")),
+      codeChangedSince: () => Promise.reject(new Error("no")),
+      stdout: () => {},
+      stderr: createSink(),
+      readme,
+    };
+    await runEval({ ...o, renderOnly: true, out }, renderIo);
+    expect(await readFile(readme, "utf8")).toBe(quoting(answers(results!).join("\n")));
   });
 
   it("runs only the modes named, and tunes Mirostat's τ only when Mirostat is one of them", async () => {
     const { model, dir, prompts } = await fittedFake();
     const base = { ...optionsOf(SMALL_EVAL), schedules: join(dir, "schedules"), prompts };
     const only = counted(model);
-    const results = await runEval({ ...base, modes: ["schedule"], out: join(dir, "schedule") }, evalIo(only.model, "abc1234"));
+    // A run re-renders the project README's quote of its report too.
+    const readme = join(dir, "PROJECT.md");
+    await writeFile(readme, "<!-- answers: schedule -->\nstale\n<!-- /answers -->\n");
+    const results = await runEval({ ...base, modes: ["schedule"], out: join(dir, "schedule") }, { ...evalIo(only.model, "abc1234"), readme });
     expect(results!.targets[0]!.arms.map((a) => a.mode)).toEqual(["schedule"]);
+    expect(await readFile(readme, "utf8")).toBe(`<!-- answers: schedule -->\n${answers(results!).join("\n")}\n<!-- /answers -->\n`);
     expect(results!.mirostat.grid).toEqual([]);
     // One arm of 2 episodes (12 and 4 tokens), and nothing else: no τ grid.
     expect(only.steps()).toBeLessThanOrEqual(12 + 4);

@@ -7,7 +7,7 @@
 import { execSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import type { Catalog } from "../control/catalog.js";
 import { resampleRows } from "../fit/bootstrap.js";
 import { type EvalResults, modeColor, quotedReports, renderEvalReport, renderRepetitionSvg, withAnswersQuoted } from "../fit/eval-report.js";
@@ -39,6 +39,8 @@ export interface EvalIo {
   stdout(text: string): void;
   /** Progress bars and log lines. */
   readonly stderr: ProgressStream;
+  /** The project README whose quote of this report's answers is re-rendered; default ./README.md. */
+  readonly readme?: string;
 }
 
 /** The git commit of the working tree and this machine, as results.json records them. */
@@ -91,28 +93,31 @@ function timed(sampler: Sampler, clock: { ms: number }): Sampler {
 }
 
 /** README.md and repetition.svg again from the results.json in `out`, and the project README's quote of its answers. */
-export async function renderOnly(out: string): Promise<void> {
+export async function renderOnly(out: string, readme = PROJECT_README): Promise<void> {
   const results = JSON.parse(await readFile(join(out, "results.json"), "utf8")) as EvalResults;
   await writeFile(join(out, "README.md"), renderEvalReport(results));
   await writeFile(join(out, "repetition.svg"), renderRepetitionSvg(results));
-  await quoteAnswers(out, results);
+  await quoteAnswers(out, results, readme);
 }
 
+/** The README the eval keeps its quotes in, as run from the repository. */
+const PROJECT_README = "README.md";
+
 /**
- * Re-render the answers the project README (./README.md, when run from the repository) quotes
- * from the report in `out`; nothing when it quotes none from there.
+ * Re-render the answers `readme` quotes from the report in `out` (named by its path from the
+ * README's folder); nothing when it quotes none from there, or does not exist.
  */
-async function quoteAnswers(out: string, results: EvalResults): Promise<void> {
-  const dir = relative(".", out);
-  const readme = await readFile("README.md", "utf8").catch(() => undefined);
-  if (readme === undefined || !quotedReports(readme).includes(dir)) return;
-  await writeFile("README.md", withAnswersQuoted(readme, dir, results));
+async function quoteAnswers(out: string, results: EvalResults, readme: string): Promise<void> {
+  const dir = relative(dirname(readme), out);
+  const text = await readFile(readme, "utf8").catch(() => undefined);
+  if (text === undefined || !quotedReports(text).includes(dir)) return;
+  await writeFile(readme, withAnswersQuoted(text, dir, results));
 }
 
 /** Run the evaluation `o` asks for and return what it wrote to results.json. */
 export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults | undefined> {
   if (o.renderOnly) {
-    await renderOnly(o.out);
+    await renderOnly(o.out, io.readme);
     return undefined;
   }
   const log = (line: string): void => void io.stderr.write(`${line}\n`);
@@ -208,7 +213,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
     );
   }
   await writeFile(join(o.out, "repetition.svg"), renderRepetitionSvg(results));
-  await quoteAnswers(o.out, results);
+  await quoteAnswers(o.out, results, io.readme ?? PROJECT_README);
   io.stdout(report);
   await checkpoint.remove();
   log(`eval: wrote ${join(o.out, "README.md")}, results.json and ${targets.length + 1} plots in ${results.seconds} s`);
