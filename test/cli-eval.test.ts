@@ -241,8 +241,12 @@ describe("runEval on a fake model", () => {
     expect(JSON.parse(await readFile(join(out, "results.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
 
-    // --render-only: the report again from results.json, nothing run.
+    // --render-only: the report again from results.json, nothing run; and the project README's
+    // quote of its answers, where it quotes this report (by its path from the README's folder), and no other.
     await writeFile(join(out, "README.md"), "stale");
+    const readme = join(dir, "PROJECT.md");
+    const quoting = (quote: string) => `intro\n<!-- answers: eval -->\n${quote}\n<!-- /answers -->\n<!-- answers: other -->\nkept\n<!-- /answers -->\n`;
+    await writeFile(readme, quoting("stale"));
     expect(
       await runEval(
         { ...o, renderOnly: true, out },
@@ -253,25 +257,11 @@ describe("runEval on a fake model", () => {
           codeChangedSince: () => Promise.reject(new Error("no")),
           stdout: () => {},
           stderr: createSink(),
+          readme,
         },
       ),
     ).toBeUndefined();
     expect(await readFile(join(out, "README.md"), "utf8")).toBe(report);
-
-    // …and the project README's quote of its answers, where it quotes this report (by its path from the README's folder), and no other.
-    const readme = join(dir, "PROJECT.md");
-    const quoting = (quote: string) => `intro\n<!-- answers: eval -->\n${quote}\n<!-- /answers -->\n<!-- answers: other -->\nkept\n<!-- /answers -->\n`;
-    await writeFile(readme, quoting("stale"));
-    const renderIo: EvalIo = {
-      loadModel: () => Promise.reject(new Error("no model")),
-      loadCatalog: () => Promise.reject(new Error("no catalog")),
-      describeRun: () => Promise.reject(new Error("no")),
-      codeChangedSince: () => Promise.reject(new Error("no")),
-      stdout: () => {},
-      stderr: createSink(),
-      readme,
-    };
-    await runEval({ ...o, renderOnly: true, out }, renderIo);
     expect(await readFile(readme, "utf8")).toBe(quoting(answers(results!).join("\n")));
   });
 
