@@ -10,7 +10,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import type { Catalog } from "../control/catalog.js";
 import { resampleRows } from "../fit/bootstrap.js";
-import { type EvalResults, modeColor, quotedReports, renderEvalReport, renderRepetitionSvg, withAnswersQuoted } from "../fit/eval-report.js";
+import { type EvalResults, modeColor, renderEvalReport, renderRepetitionSvg, withAnswersQuoted } from "../fit/eval-report.js";
 import { renderSvg, type Series } from "../fit/plot.js";
 import { parsePrompts } from "../fit/prompts.js";
 import type { CausalLM } from "../model/causal-lm.js";
@@ -108,10 +108,10 @@ const PROJECT_README = "README.md";
  * README's folder); nothing when it quotes none from there, or does not exist.
  */
 async function quoteAnswers(out: string, results: EvalResults, readme: string): Promise<void> {
-  const dir = relative(dirname(readme), out);
   const text = await readFile(readme, "utf8").catch(() => undefined);
-  if (text === undefined || !quotedReports(text).includes(dir)) return;
-  await writeFile(readme, withAnswersQuoted(text, dir, results));
+  if (text === undefined) return;
+  const quoted = withAnswersQuoted(text, relative(dirname(readme), out), results);
+  if (quoted !== text) await writeFile(readme, quoted);
 }
 
 /** Run the evaluation `o` asks for and return what it wrote to results.json. */
