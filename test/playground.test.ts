@@ -98,7 +98,10 @@ async function expectRunShows(page: Page, label: string, api: ReturnType<typeof 
   expect(await run.locator(".report").getAttribute("data-mode")).toBe(api.entropy.mode);
 }
 
-describe("the playground in headless Chromium", () => {
+// Every test opens a page, whose own waits allow 60 s to load and 60 s to describe the model (the
+// Worker is one thread, still finishing the previous test's generation), and some decode on wasm
+// in the page (120 s): the global 60 s test timeout cut them first when the suite ran beside an eval.
+describe("the playground in headless Chromium", { timeout: 180_000 }, () => {
   test("proxy mode, n = 4, beside fixed T: the text, telemetry and chart points shown are what the API streamed", async () => {
     const page = await openPlayground();
     await page.getByLabel("Prompt", { exact: true }).fill("And it came to pass");
@@ -196,7 +199,7 @@ describe("the playground in headless Chromium", () => {
       expect(ids).toEqual(server.choices[i]!.telemetry.map((t) => t.token_id));
     }
     await page.close();
-  }, 180_000); // the page loads onnxruntime-web and decodes on wasm: its own wait allows 120 s, so the test must too
+  });
 
   test("on a phone-sized viewport every control is labelled and nothing overflows sideways", async () => {
     const page = await openPlayground({ width: 390, height: 844 });
