@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
 import { createFixedController } from "../src/control/fixed.js";
 import { createMarginalController } from "../src/control/marginal.js";
+import { PROBE_ROWS } from "../src/control/prompt-probe.js";
 import { createScheduleSet } from "../src/control/schedule.js";
 import type { CalibrationFile } from "../src/control/schedule-schema.js";
 import { tableAtTarget } from "../src/control/target-table.js";
@@ -12,6 +14,7 @@ import { entropyOf } from "../src/sampling/entropy.js";
 import { logitStats } from "../src/sampling/logit-stats.js";
 import { OptionError } from "../src/sampling/option-error.js";
 import { createRng } from "../src/sampling/rng.js";
+import { createStep } from "../src/sampling/step.js";
 import { nodeModel, webModel } from "./helpers/model.js";
 import { drive } from "./plant.js";
 
@@ -210,6 +213,46 @@ describe("plan", () => {
     expect(planControl({ mode: "exact", target: 3 }, ctx()).notice?.reason).toMatch(/conditional entropy/);
     expect(planControl({ mode: "schedule", target: 3 }, ctx(withGaps)).controller.name).toBe("schedule");
     expect(planControl({ mode: "schedule_open", target: 3 }, ctx(withGaps)).mode).toBe("schedule_open");
+  });
+
+  test.each(["schedule", "proxy", "exact"] as const)("%s: the probe's divergence scales the early aims, t = 1 solved for target − s·offset(1) to 1e-3 nats", async (mode) => {
+    const model = await nodeModel();
+    const catalog = await loadCatalogFromDisk("schedules", model.id);
+    const V = model.spec.vocabSize;
+    const target = 3.5;
+    const plan = planControl({ mode, target }, { temperature: 1, rows: 1, vocabSize: V, catalog });
+    const probe = plan.probe!;
+    expect(probe.rows).toBe(PROBE_ROWS);
+    // Shadow rows that never part (all on one token): this prompt diverges far slower than the fitted average.
+    for (let t = 0; t < probe.positions; t++) {
+      const shadow = createStep(new Float32Array(probe.rows * V), probe.rows, V, t);
+      for (let b = 0; b < probe.rows; b++) shadow.probs[b * V] = 1;
+      probe.observe(shadow);
+    }
+    const s = probe.scale;
+    expect(s).toBeLessThan(0.5);
+    const offset = tableAtTarget(catalog.calibration!.offsets!, target)(1);
+    expect(offset).toBeGreaterThan(0.3);
+    const logits = new Float32Array(V);
+    const rng = createRng(5);
+    for (let i = 0; i < V; i++) logits[i] = 4 * (rng.next() + rng.next() + rng.next() - 1.5);
+    const step = createStep(logits, 1, V, 1);
+    plan.controller.apply(step);
+    const entropy = entropyOf(logits, step.temperature[0]!);
+    expect(Math.abs(entropy - (target - s * offset))).toBeLessThan(1e-3);
+  });
+
+  test("probes the prompt for the per-row modes only, and only where the calibration fits the probe's gap", async () => {
+    const model = await nodeModel();
+    const catalog = await loadCatalogFromDisk("schedules", model.id);
+    const planned = (mode: EntropyParams["mode"], rows = 1, c: Catalog = catalog) => planControl({ mode, target: 4, tau: 4 }, { temperature: 1, rows, vocabSize: model.spec.vocabSize, catalog: c });
+    for (const mode of ["schedule", "proxy", "exact"] as const) expect(planned(mode).probe, mode).toBeDefined();
+    for (const mode of ["fixed", "schedule_open", "mirostat"] as const) expect(planned(mode).probe, mode).toBeUndefined();
+    expect(planned("marginal", 4).probe).toBeUndefined();
+    const calibration = catalog.calibration!;
+    const without = { ...catalog, calibration: { ...calibration, marginalGaps: calibration.marginalGaps!.filter((g) => g.rows !== PROBE_ROWS) } };
+    expect(planned("schedule", 1, without).probe).toBeUndefined();
+    expect(planned("schedule", 1, without).notice).toBeUndefined();
   });
 
   test("rejects what cannot run, naming the field", () => {

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
+import { PROBE_POSITIONS, PROBE_ROWS } from "../src/control/prompt-probe.js";
 import { SATURATION_FALLBACK_STEPS } from "../src/decode/plan.js";
+import type { EntropyReport } from "../src/http/report.js";
 import { errorOf, FIXTURE_TARGETS, fixtureCatalog, nodeModel, post, sseData, testApp } from "./helpers/http.js";
 
 interface Telemetry {
@@ -10,7 +13,7 @@ interface Telemetry {
 
 interface Result {
   choices: { text: string; telemetry: Telemetry[] }[];
-  entropy: { requested_mode: string; mode: string; seed: number; notice?: string; fallback?: { mode: string; reason: string; at_token: number } };
+  entropy: EntropyReport;
 }
 
 const model = await nodeModel();
@@ -93,6 +96,34 @@ describe("entropy modes", () => {
     const error = await errorOf(res);
     expect(error.param).toBe("entropy.target");
     expect(error.message).toContain(`[${FIXTURE_TARGETS[0]}, ${FIXTURE_TARGETS.at(-1)}]`);
+  });
+
+  test("schedule, proxy and exact probe the prompt on shadow rows first and say so; entropy.probe false runs without", async () => {
+    const shipped = await testApp({ model, catalog: await loadCatalogFromDisk("schedules", model.id) });
+    for (const mode of ["schedule", "proxy", "exact"]) {
+      const probed = await run(shipped, { entropy: { mode, target: 4 }, max_tokens: 12 });
+      expect(probed.entropy.probe, mode).toMatchObject({ rows: PROBE_ROWS, positions: PROBE_POSITIONS });
+      // A request of fewer tokens probes only as far as it decodes.
+      expect((await run(shipped, { entropy: { mode, target: 4 } })).entropy.probe!.positions).toBe(6);
+      expect(probed.entropy.probe!.divergence).toBeGreaterThan(0);
+      const plain = await run(shipped, { entropy: { mode, target: 4, probe: false }, max_tokens: 12 });
+      expect(plain.entropy.probe, mode).toBeUndefined();
+      // Same seed, same uniforms: only the probed aim moves the rows' temperatures.
+      expect(temperatures(plain)[0]).toBe(temperatures(probed)[0]);
+      expect(temperatures(plain).slice(1, 6)).not.toEqual(temperatures(probed).slice(1, 6));
+    }
+  });
+
+  test("entropy.probe is a boolean, and only for the modes that probe", async () => {
+    for (const entropy of [
+      { mode: "fixed", probe: true },
+      { mode: "marginal", target: 4, probe: false },
+      { mode: "exact", target: 4, probe: "yes" },
+    ]) {
+      const res = await request(full, { entropy, n: 2 });
+      expect(res.status, JSON.stringify(entropy)).toBe(400);
+      expect((await errorOf(res)).param).toBe("entropy.probe");
+    }
   });
 
   test("schedule without fitted schedules is a 400 on entropy.mode", async () => {

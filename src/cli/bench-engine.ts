@@ -79,7 +79,15 @@ export async function timeGenerate(model: Model, catalog: Catalog, mode: ModeCas
   const plan = planControl(mode.entropy, { temperature: 1, rows: mode.rows, vocabSize: model.spec.vocabSize, catalog });
   const started = performance.now();
   let text = "";
-  for await (const e of generate(model, { promptIds: w.promptIds, rows: mode.rows, maxTokens: w.tokens, controller: plan.controller, filters: plan.samplers, rng: createRng(w.seed) })) {
+  for await (const e of generate(model, {
+    promptIds: w.promptIds,
+    rows: mode.rows,
+    maxTokens: w.tokens,
+    controller: plan.controller,
+    ...(plan.probe ? { probe: plan.probe } : {}),
+    filters: plan.samplers,
+    rng: createRng(w.seed),
+  })) {
     if (e.type === "token") text += e.text;
   }
   const elapsed = performance.now() - started;

@@ -8,6 +8,7 @@
  * `maxTokens`; the signal stops the whole batch within one token.
  */
 import type { Controller } from "../control/controller.js";
+import type { PromptProbe } from "../control/prompt-probe.js";
 import type { Model } from "../model/model.js";
 import { createTextStream } from "../model/tokenizer.js";
 import { createChain } from "../sampling/chain.js";
@@ -24,6 +25,8 @@ export interface GenerateOptions {
   readonly maxTokens: number;
   /** The plan's controller: the whole entropy policy, fallback included. */
   readonly controller: Controller;
+  /** The plan's probe: shadow rows decoded first, which the controller's early positions aim with. */
+  readonly probe?: PromptProbe;
   /** Samplers applied after the controller (the mode's own, then top-k, top-p, min-p); may be empty. */
   readonly filters: readonly Sampler[];
   /**
@@ -115,6 +118,7 @@ export async function* generate(model: Model, opts: GenerateOptions): AsyncGener
     policy: withLogitProcessors(opts.processors ?? [], createChain([controller, ...opts.filters])),
     rng: opts.rng,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.probe ? { probes: [opts.probe] } : {}),
   });
   for await (const step of steps) {
     const t = step.position;

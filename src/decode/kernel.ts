@@ -13,10 +13,11 @@
  * active, or when `signal` fires (checked between tokens). Between tokens it yields to the event
  * loop, so one isolate serves other requests (and sees a disconnect) while it decodes.
  */
+import type { PromptProbe } from "../control/prompt-probe.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import { createChain } from "../sampling/chain.js";
 import { createDraw } from "../sampling/draw.js";
-import type { Rng } from "../sampling/rng.js";
+import { createRng, type Rng } from "../sampling/rng.js";
 import type { Sampler } from "../sampling/sampler.js";
 import { createStep, type Step } from "../sampling/step.js";
 import { yieldToEventLoop } from "./yield.js";
@@ -32,6 +33,17 @@ export interface KernelOptions {
   /** The draw's uniforms: one `next()` per active row per step, in row order. */
   readonly rng: Rng;
   readonly signal?: AbortSignal;
+  /**
+   * Shadow decodes run before the rows, each observed by its probe and never yielded
+   * (prompt-probe.ts). Their uniforms come from a stream of their own (probeSeed), so the rows
+   * draw the same uniforms with or without them.
+   */
+  readonly probes?: readonly PromptProbe[];
+}
+
+/** The seed of a request's probe stream: its own seed's, scrambled, so the two streams are unrelated. */
+export function probeSeed(seed: number): number {
+  return (seed ^ 0x5bd1e995) >>> 0;
 }
 
 /** One token position of a batch: what a step of the model feeds the policy and the draw. */
@@ -71,6 +83,11 @@ export async function* decodeSteps(lm: CausalLM, options: KernelOptions): AsyncG
   }
   const sampler = createTokenSampler(rows, vocabSize, options.policy, options.rng);
   if (signal?.aborted) return;
+  if (options.probes?.length) {
+    const rng = createRng(probeSeed(options.rng.seed));
+    for (const probe of options.probes) await runProbe(lm, promptIds, probe, Math.min(probe.positions, maxTokens), rng, signal);
+    if (signal?.aborted) return;
+  }
   // Each row's last drawn token: a finished row keeps feeding the one it ended on.
   const feed = new Int32Array(rows);
   let { logits, cache } = await lm.prefill(promptIds, rows);
@@ -83,4 +100,11 @@ export async function* decodeSteps(lm: CausalLM, options: KernelOptions): AsyncG
     if (signal?.aborted) return;
     ({ logits, cache } = await lm.step(feed, cache));
   }
+}
+
+/** Decode `probe`'s shadow rows over `positions` positions of the prompt, feeding each step to it; nothing when fewer than 2 (only t ≥ 1 is measured). */
+async function runProbe(lm: CausalLM, promptIds: readonly number[], probe: PromptProbe, positions: number, rng: Rng, signal: AbortSignal | undefined): Promise<void> {
+  if (positions < 2) return;
+  const shadow = decodeSteps(lm, { promptIds, rows: probe.rows, maxTokens: positions, policy: probe.policy, rng, ...(signal ? { signal } : {}) });
+  for await (const step of shadow) probe.observe(step);
 }

@@ -17,6 +17,10 @@
  * batch's rows diverge, measured against offset(t)); where the calibration lacks what a mode needs, the
  * notice says what the target means instead. `schedule_open` is the plain fitted T(t), the
  * reference the prompt-aware `schedule` corrects.
+ *
+ * The per-row modes' plan also carries a probe of the prompt (control/prompt-probe.ts): shadow
+ * rows the kernel decodes first, whose divergence scales offset(t) over the early positions, as
+ * `marginal`'s s does for its own batch. The request's `probe: false` leaves it out.
  */
 
 import { offsetFromTable } from "../control/calibration.js";
@@ -26,6 +30,7 @@ import { createExactController } from "../control/exact.js";
 import { createFallbackController } from "../control/fallback.js";
 import { createFixedController } from "../control/fixed.js";
 import { createMarginalController } from "../control/marginal.js";
+import { createPromptProbe, PROBE_ROWS, type PromptProbe, probedOffset } from "../control/prompt-probe.js";
 import { createPromptScheduleController } from "../control/prompt-schedule.js";
 import { createProxyController } from "../control/proxy.js";
 import { createScheduleController, OutOfRangeError, type ScheduleSet, targetRange } from "../control/schedule.js";
@@ -53,6 +58,11 @@ export interface EntropyParams {
   readonly tau?: number;
   /** Mirostat learning rate; default 0.1 (Basu et al. 2021). */
   readonly eta?: number;
+  /**
+   * Whether the per-row modes (schedule, proxy, exact) probe the prompt on shadow rows before
+   * decoding (prompt-probe.ts); default true. Off saves one prefill and ten steps of 8 rows.
+   */
+  readonly probe?: boolean;
 }
 
 export interface ControlContext {
@@ -74,6 +84,11 @@ export interface ControlPlan {
   readonly mode: Mode;
   /** Why `mode` differs from `requestedMode`. */
   readonly notice?: { readonly reason: string };
+  /**
+   * Shadow rows the kernel decodes before the request's own, whose divergence the controller's
+   * early positions aim with (prompt-probe.ts); absent where the calibration lacks what it needs.
+   */
+  readonly probe?: PromptProbe;
 }
 
 /** Why `exact` reports a conditional target: without a calibration there is no offset to aim with. */
@@ -115,13 +130,40 @@ function marginalGapFor(calibration: CalibrationFile | undefined, rows: number, 
   return gap ? tableAtTarget(gap.table, target) : undefined;
 }
 
+/** How a per-row request's rows aim: the offset, scaled over the early positions by a probe of the prompt where the calibration has the k-row gap to read one. */
+interface RowAim {
+  readonly offset?: (position: number) => number;
+  readonly probe?: PromptProbe;
+}
+
+/**
+ * The per-row controllers' aim at `target`. The probe's shadow rows run the early solves with the
+ * pooled offset (exact control, the same solves every per-row mode makes there) and the
+ * request's bounds.
+ */
+function rowAimFor(calibration: CalibrationFile | undefined, target: number, bounds: { tMin?: number; tMax?: number; vocabSize: number }, probing: boolean): RowAim {
+  const spread = offsetFor(calibration, target);
+  if (!spread) return {};
+  if (!probing) return { offset: spread };
+  const gap = marginalGapFor(calibration, PROBE_ROWS, target);
+  if (!gap) return { offset: spread };
+  const probe = createPromptProbe({ policy: createExactController({ target, ...bounds, offset: spread }), spread, gap });
+  return { offset: probedOffset(spread, probe), probe };
+}
+
 /** A controller wrapper for samplers that have no clamp (Mirostat). */
 function neverSaturates(name: string, sampler: Sampler): Controller {
   return { ...sampler, name, saturation: 0, apply: (s) => sampler.apply(s) };
 }
 
+/** The modes whose rows aim with an offset a probe can scale. */
+const PROBING_MODES: readonly Mode[] = ["schedule", "proxy", "exact"];
+
 /** Build the plan; throws an OptionError naming the option when the request cannot run. */
 export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan {
+  if (p.probe !== undefined && !PROBING_MODES.includes(p.mode)) {
+    throw new OptionError("probe", `entropy.probe applies to modes ${PROBING_MODES.join(", ")}, not ${p.mode}`);
+  }
   const base = { requestedMode: p.mode, samplers: [] as Sampler[] };
   const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   const bounds = defined({ gain: p.gain, tMin: p.tMin, tMax: p.tMax, vocabSize: ctx.vocabSize });
@@ -131,11 +173,12 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
       return { ...base, mode: "fixed", controller: createFixedController(ctx.temperature) };
     case "exact": {
       const target = requireTarget(p, ctx.vocabSize);
-      const offset = offsetFor(ctx.catalog.calibration, target);
+      const { offset, probe } = rowAimFor(ctx.catalog.calibration, target, bounds, p.probe !== false);
       return {
         ...base,
         mode: "exact",
         controller: createExactController({ target, ...bounds, ...(offset ? { offset } : {}) }),
+        ...(probe ? { probe } : {}),
         ...(offset ? {} : { notice: { reason: CONDITIONAL } }),
       };
     }
@@ -164,8 +207,9 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
       const schedules = ctx.catalog.schedules;
       if (!schedules) throw new OptionError("mode", `mode ${p.mode}: no fitted schedules exist for this model`);
       try {
-        const controller = p.mode === "schedule" ? promptSchedule(schedules, target) : createScheduleController(schedules, target);
-        return { ...base, mode: p.mode, controller };
+        if (p.mode === "schedule_open") return { ...base, mode: p.mode, controller: createScheduleController(schedules, target) };
+        const aim = rowAimFor(ctx.catalog.calibration, target, bounds, p.probe !== false);
+        return { ...base, mode: p.mode, controller: promptSchedule(schedules, target, aim.offset), ...(aim.probe ? { probe: aim.probe } : {}) };
       } catch (e) {
         if (e instanceof OutOfRangeError) {
           throw new OptionError("target", `entropy.target ${target} is outside the fitted schedule range [${e.range[0]}, ${e.range[1]}] nats`);
@@ -176,7 +220,9 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
     case "proxy": {
       const target = requireTarget(p, ctx.vocabSize);
       const { calibration, schedules } = ctx.catalog;
-      const schedule = () => scheduleFor(schedules, (set) => promptSchedule(set, target));
+      const { offset, probe } = rowAimFor(calibration, target, bounds, p.probe !== false);
+      const probed = probe ? { probe } : {};
+      const schedule = () => scheduleFor(schedules, (set) => promptSchedule(set, target, offset));
       const fallback = schedule();
       if (!calibration) {
         if (fallback) return { ...base, mode: "schedule", controller: fallback, notice: { reason: "no proxy calibration for this model; running its fitted schedule" } };
@@ -188,17 +234,15 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
           notice: { reason: `no proxy calibration and no fitted schedule for this target${range}; running exact entropy control; ${CONDITIONAL}` },
         };
       }
-      const proxy = createProxyController({ target, calibration, offset: offsetFor(calibration, target)!, ...bounds, gain: p.gain ?? calibration.gain });
+      const proxy = createProxyController({ target, calibration, offset: offset!, ...bounds, gain: p.gain ?? calibration.gain });
       const controller = fallback ? createFallbackController(proxy, { afterSaturatedSteps: SATURATION_FALLBACK_STEPS, mode: "schedule", create: () => schedule()! }) : proxy;
-      return { ...base, mode: "proxy", controller };
+      return { ...base, mode: "proxy", controller, ...probed };
     }
   }
 
-  /** The prompt-aware schedule, its feedback aimed with the calibration's offset when there is one. */
-  function promptSchedule(schedules: ScheduleSet, target: number): Controller {
-    const { calibration } = ctx.catalog;
-    const offset = offsetFor(calibration, target);
-    const gain = p.gain ?? calibration?.gain;
+  /** The prompt-aware schedule, its feedback aimed with `offset` (the calibration's, probed) when there is one. */
+  function promptSchedule(schedules: ScheduleSet, target: number, offset: ((position: number) => number) | undefined): Controller {
+    const gain = p.gain ?? ctx.catalog.calibration?.gain;
     return createPromptScheduleController({ schedules, target, ...bounds, ...(offset ? { offset } : {}), ...(gain !== undefined ? { gain } : {}) });
   }
 }

@@ -70,6 +70,7 @@ const WIRE_NAMES: Readonly<Record<string, string>> = {
   tMax: "entropy.t_max",
   tau: "entropy.tau",
   eta: "entropy.eta",
+  probe: "entropy.probe",
   rows: "n",
   temperature: "temperature",
   topK: "top_k",

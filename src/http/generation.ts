@@ -63,7 +63,7 @@ function randomSeed(): number {
 
 function entropyParamsOf(e: SamplingFields["entropy"]): EntropyParams {
   if (!e) return { mode: "fixed" };
-  const params = { mode: e.mode, target: e.target, gain: e.gain, tMin: e.t_min, tMax: e.t_max, tau: e.tau, eta: e.eta };
+  const params = { mode: e.mode, target: e.target, gain: e.gain, tMin: e.t_min, tMax: e.t_max, tau: e.tau, eta: e.eta, probe: e.probe };
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null)) as unknown as EntropyParams;
 }
 
@@ -113,6 +113,11 @@ function memoryDemand(ctx: GenerationContext, rows: number, positions: number, m
   return demand;
 }
 
+/** Whichever of two demands that run one after the other asks more, held and transient each. */
+function largerDemand(a: MemoryDemand, b: MemoryDemand): MemoryDemand {
+  return { ...a, bytes: Math.max(a.bytes, b.bytes), transient: Math.max(a.transient, b.transient) };
+}
+
 /**
  * Start a generation. Throws ApiError (400, 429) or OptionError before any decoding starts, so a
  * streaming request fails with a status rather than mid-stream.
@@ -135,13 +140,16 @@ export function startGeneration(
     throw badRequest(options.maxTokensParam, `'${prompt.param}' (${prompt.ids.length} tokens) + '${options.maxTokensParam}' (${maxTokens}) exceeds the model's ${positions} positions`);
   }
   const rows = body.n ?? 1;
-  const demand = memoryDemand(ctx, rows, prompt.ids.length + maxTokens, maxTokens, options.maxTokensParam);
+  const rowsDemand = memoryDemand(ctx, rows, prompt.ids.length + maxTokens, maxTokens, options.maxTokensParam);
   const plan = planControl(entropyParamsOf(body.entropy), {
     temperature: body.temperature ?? 1,
     rows,
     vocabSize: model.spec.vocabSize,
     catalog: ctx.catalog,
   });
+  // The probe's shadow rows decode before the request's own and are freed first: the larger of the two is held.
+  const probe = plan.probe;
+  const demand = probe ? largerDemand(rowsDemand, memoryDemand(ctx, probe.rows, prompt.ids.length + Math.min(probe.positions, maxTokens), maxTokens, options.maxTokensParam)) : rowsDemand;
   const filters = createFilters({ topK: body.top_k ?? undefined, topP: body.top_p ?? undefined, minP: body.min_p ?? undefined });
   if ((body.min_tokens ?? 0) > maxTokens) {
     throw badRequest("min_tokens", `'min_tokens' (${body.min_tokens}) exceeds '${options.maxTokensParam}' (${maxTokens})`);
@@ -173,6 +181,7 @@ export function startGeneration(
     rows,
     maxTokens,
     controller: plan.controller,
+    ...(plan.probe ? { probe: plan.probe } : {}),
     filters: [...plan.samplers, ...filters],
     processors,
     ignoreEos: body.ignore_eos === true,

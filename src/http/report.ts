@@ -15,16 +15,25 @@ export interface EntropyReport {
   notice?: string;
   /** A switch of controller mid-generation: to `mode`, after token `at_token` (0-based). */
   fallback?: { mode: string; reason: string; at_token: number };
+  /**
+   * The shadow rows decoded before the request's own (control/prompt-probe.ts): how many, over how
+   * many positions, and how fast this prompt's continuations diverged against the fitted average
+   * (1 = as fast), which scaled the rows' aim over the first positions. Absent when none ran.
+   */
+  probe?: { rows: number; positions: number; divergence: number };
 }
 
 export function entropyReport(generation: Generation, fallback?: FallbackEvent): EntropyReport {
   const { plan, seed, notice } = generation;
+  const probe = plan.probe;
   return {
     requested_mode: plan.requestedMode,
     mode: plan.mode,
     seed,
     ...(notice ? { notice } : {}),
     ...(fallback ? { fallback: { mode: fallback.to, reason: fallback.reason, at_token: fallback.index } } : {}),
+    // Position 0 is decoded but not measured (every row still shares the prompt).
+    ...(probe?.observed ? { probe: { rows: probe.rows, positions: probe.observed + 1, divergence: Number(probe.scale.toFixed(4)) } } : {}),
   };
 }
 

@@ -53,6 +53,8 @@ const entropySchema = jsonObject(
     tau: opt(finite()),
     /** Mirostat learning rate. */
     eta: opt(finite()),
+    /** Whether schedule, proxy and exact probe the prompt on shadow rows first (default true). */
+    probe: opt(v.boolean()),
   }),
 );
 
