@@ -103,9 +103,18 @@ describe("buildArms on the shipped schedules and calibration", () => {
   it("makes a fresh sampler per call", () => {
     for (const arm of buildArms([5], context)) {
       const a = arm.make();
-      expect(typeof a.apply).toBe("function");
-      expect(arm.make()).not.toBe(a);
+      expect(typeof a.sampler.apply).toBe("function");
+      expect(arm.make().sampler).not.toBe(a.sampler);
     }
+  });
+
+  it("runs schedule, proxy and exact as 30 independent requests, each probing its prompt, as the API's n = 1 does", () => {
+    const probes = Object.fromEntries(buildArms([5], context).map((arm) => [arm.mode, arm.make().probes]));
+    for (const mode of ["schedule", "proxy", "exact"]) {
+      expect(probes[mode]).toHaveLength(ROWS);
+      expect(new Set(probes[mode]).size).toBe(ROWS);
+    }
+    for (const mode of ["fixed", "schedule_open", "marginal", "mirostat"]) expect(probes[mode]).toEqual([]);
   });
 
   it("names the fitted targets when a target lies outside them", () => {
@@ -118,7 +127,7 @@ describe("buildArms on the shipped schedules and calibration", () => {
 });
 
 describe("result assembly", () => {
-  const spec = (target: number, label: string): ArmSpec => ({ target, mode: label, label, setting: "s", rows: ROWS, make: () => ({ name: "none", apply: () => {} }) });
+  const spec = (target: number, label: string): ArmSpec => ({ target, mode: label, label, setting: "s", rows: ROWS, make: () => ({ sampler: { name: "none", apply: () => {} }, probes: [] }) });
 
   it("summarizes an arm's episodes: bias per window, temperature per window, and the arm's identity", () => {
     const tokens = 60;

@@ -1,7 +1,8 @@
 /**
  * The API, the evaluation and the fitter decode through one kernel: at the same seed a rollout
  * (what `npm run eval` and `npm run fit` run) gives the tokens the API returns, with the policy
- * planControl builds — here a proxy that saturates and hands over to its schedule mid-way.
+ * planControl builds, its probe of the prompt included — here a proxy that saturates and hands
+ * over to its schedule mid-way.
  */
 import { describe, expect, test } from "vitest";
 import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
@@ -15,7 +16,7 @@ const TOKENS = 80;
 
 interface Completion {
   choices: { telemetry: { token_id: number; temperature: number }[] }[];
-  entropy: { mode: string; fallback?: { mode: string; at_token: number; reason: string } };
+  entropy: { mode: string; fallback?: { mode: string; at_token: number; reason: string }; probe?: { rows: number; positions: number; divergence: number } };
 }
 
 describe("one kernel for the API, the evaluation and the fitter", () => {
@@ -40,9 +41,14 @@ describe("one kernel for the API, the evaluation and the fitter", () => {
       rows: 1,
       tokens: TOKENS,
       sampler: createChain([plan.controller, ...plan.samplers]),
+      probes: plan.probe ? [plan.probe] : [],
       seed: 123,
       observe: (step) => drawn.push(step.tokens[0]!),
     });
+    // Both probed the prompt on the same shadow rows, and the probe's divergence steered both.
+    expect(plan.probe).toBeDefined();
+    expect(api.entropy.probe).toEqual({ rows: plan.probe!.rows, positions: plan.probe!.positions, divergence: Number(plan.probe!.scale.toFixed(4)) });
+    expect(api.entropy.probe!.divergence).not.toBe(1);
     // The API ends a row at end-of-text; a rollout decodes on, so the API's tokens are its prefix.
     expect(apiTokens.length).toBeGreaterThan(20);
     expect(drawn.slice(0, apiTokens.length)).toEqual(apiTokens);

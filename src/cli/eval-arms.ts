@@ -7,8 +7,8 @@ import { DEFAULT_GAIN } from "../control/controller.js";
 import type { ScheduleFile } from "../control/schedule-schema.js";
 import { type EntropyParams, planControl } from "../decode/plan.js";
 import { createGroupedSampler } from "../fit/grouped.js";
+import type { ProbedSampler } from "../fit/rollout.js";
 import { createChain } from "../sampling/chain.js";
-import type { Sampler } from "../sampling/sampler.js";
 
 /** Rows every mode is measured over; marginal requests of n = 4 and 8 run as 32 rows and are measured over the first 30. */
 export const ROWS = 30;
@@ -28,8 +28,8 @@ export interface ArmSpec {
   label: string;
   setting: string;
   rows: number;
-  /** A fresh sampler for one episode (controllers carry per-episode state). */
-  make: () => Sampler;
+  /** A fresh sampler for one episode (controllers carry per-episode state), with its requests' probes. */
+  make: () => ProbedSampler;
   note?: string;
 }
 
@@ -41,11 +41,20 @@ export interface TauPoint {
 
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
-/** The controller (and the samplers its mode adds) the API would run for these settings, for `rows` rows. */
-export function apiSampler(catalog: Catalog, vocabSize: number, params: EntropyParams, rows: number, temperature = 1): { sampler: Sampler; notice?: string } {
+/** The controller (and the samplers its mode adds) the API would run for these settings, for `rows` rows, and the probe it runs first. */
+export function apiSampler(catalog: Catalog, vocabSize: number, params: EntropyParams, rows: number, temperature = 1): ProbedSampler & { notice?: string } {
   const p = planControl(params, { temperature, rows, vocabSize, catalog });
   const notice = p.mode !== p.requestedMode ? `ran ${p.mode}: ${p.notice?.reason}` : undefined;
-  return { sampler: createChain([p.controller, ...p.samplers]), ...(notice ? { notice } : {}) };
+  return { sampler: createChain([p.controller, ...p.samplers]), probes: p.probe ? [p.probe] : [], ...(notice ? { notice } : {}) };
+}
+
+/**
+ * `rows` independent n = 1 requests of `params` as one batch: each row its own plan, with its own
+ * controller (a proxy's fallback switches only its row) and its own probe.
+ */
+export function singleRowRequests(catalog: Catalog, vocabSize: number, params: EntropyParams, rows: number): ProbedSampler {
+  const plans = Array.from({ length: rows }, () => apiSampler(catalog, vocabSize, params, 1));
+  return { sampler: createGroupedSampler(rows, 1, (row) => plans[row]!.sampler), probes: plans.flatMap((p) => p.probes) };
 }
 
 /** τ whose grid mean matches the target (linear between grid points); clamped to the grid's ends, with a note saying why. */
@@ -76,7 +85,7 @@ export function matchedTemperature(schedules: readonly ScheduleFile[], target: n
 
 /** One arm per Mirostat τ of the grid, for matching τ to the targets. */
 export function tauGridArms(catalog: Catalog, vocabSize: number, taus: readonly number[]): ArmSpec[] {
-  return taus.map((tau) => ({ target: 0, mode: "mirostat", label: `τ ${tau}`, setting: "", rows: ROWS, make: () => apiSampler(catalog, vocabSize, { mode: "mirostat", tau }, ROWS).sampler }));
+  return taus.map((tau) => ({ target: 0, mode: "mirostat", label: `τ ${tau}`, setting: "", rows: ROWS, make: () => apiSampler(catalog, vocabSize, { mode: "mirostat", tau }, ROWS) }));
 }
 
 export interface ArmContext {
@@ -99,7 +108,7 @@ function mirostatArm(target: number, { tau, note }: { tau: number; note?: string
     label: `mirostat τ=${tau}`,
     setting: `τ ${tau} nats, η 0.1`,
     rows: ROWS,
-    make: () => apiSampler(c.catalog, c.vocabSize, { mode: "mirostat", tau }, ROWS).sampler,
+    make: () => apiSampler(c.catalog, c.vocabSize, { mode: "mirostat", tau }, ROWS),
     ...(note ? { note } : {}),
   };
 }
@@ -113,13 +122,15 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
   const api =
     (params: EntropyParams, rows = ROWS, temperature = 1) =>
     () =>
-      plan(params, rows, temperature).sampler;
+      plan(params, rows, temperature);
+  // 30 independent n = 1 requests: the per-row controllers never share state, and each request probes its prompt.
+  const requests = (params: EntropyParams) => () => singleRowRequests(c.catalog, c.vocabSize, params, ROWS);
   return targets.flatMap((target): ArmSpec[] => {
     const T = matchedTemperature(c.schedules, target);
     const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
     return [
       { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
-      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first 10 positions solved, gain ${calibration.gain}`, rows: ROWS, make: api({ mode: "schedule", target }) },
+      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first 10 positions solved, gain ${calibration.gain}`, rows: ROWS, make: requests({ mode: "schedule", target }) },
       { target, mode: "schedule_open", label: "schedule_open", setting: "fitted knots, open loop", rows: ROWS, make: api({ mode: "schedule_open", target }) },
       {
         target,
@@ -127,8 +138,7 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         label: "proxy",
         setting: `${calibration.statistic}, gain ${calibration.gain}`,
         rows: ROWS,
-        // 30 independent n = 1 requests: the proxy controller is per row, and rows never share state.
-        make: api({ mode: "proxy", target }),
+        make: requests({ mode: "proxy", target }),
         ...(proxyNotice ? { note: proxyNotice } : {}),
       },
       ...MARGINAL_N.map((n) => ({
@@ -137,9 +147,9 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         label: `marginal n=${n}`,
         setting: `${MARGINAL_ROWS / n} × n ${n}, gain ${DEFAULT_GAIN}${calibration.marginalGaps?.some((g) => g.rows === n) ? ", 30-row gap fitted, scaled by the batch's divergence" : ", own n-row marginal"}`,
         rows: MARGINAL_ROWS,
-        make: () => createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler),
+        make: () => ({ sampler: createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler), probes: [] }),
       })),
-      { target, mode: "exact", label: "exact", setting: `rows at target − offset(t), gain ${DEFAULT_GAIN}`, rows: ROWS, make: api({ mode: "exact", target }) },
+      { target, mode: "exact", label: "exact", setting: `rows at target − offset(t), gain ${DEFAULT_GAIN}`, rows: ROWS, make: requests({ mode: "exact", target }) },
       ...(wanted("mirostat") ? [mirostatArm(target, matchTau(c.grid, target), c)] : []),
     ].filter((arm) => wanted(arm.mode));
   });

@@ -254,7 +254,10 @@ async function runArmsOn(
     progress.begin(`${label} (${rows} rows)`, planWork(batch.map((b) => b.episode)), batch.reduce((s, b) => s + b.episode.tokens, 0) / tokens);
     await createRunner(sessions, rows, progress).run(
       batch.map((b) => b.episode),
-      (k) => timed(arms[batch[k]!.arm]!.make(), batch[k]!.clock),
+      (k) => {
+        const { sampler, probes } = arms[batch[k]!.arm]!.make();
+        return { sampler: timed(sampler, batch[k]!.clock), probes };
+      },
       (k) => {
         const b = batch[k]!;
         b.record = createRecord(b.episode.tokens, ROWS);

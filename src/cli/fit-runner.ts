@@ -9,7 +9,7 @@
  * a small fraction of a long one (each step's cost grows with the cache length).
  */
 
-import { type RolloutTrace, rollout } from "../fit/rollout.js";
+import { type ProbedSampler, type RolloutTrace, rollout } from "../fit/rollout.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import type { Sampler } from "../sampling/sampler.js";
 import type { Step } from "../sampling/step.js";
@@ -51,10 +51,15 @@ export interface Runner {
   readonly tokensGenerated: number;
   /**
    * Run `episodes`; `sampler(i)` builds a fresh sampler for episode i (controllers carry
-   * per-episode state), `observe(i)` optionally a per-step observer, and `finished(i)`, when
+   * per-episode state), with the probes its requests run first where they have any, `observe(i)` optionally a per-step observer, and `finished(i)`, when
    * given, is awaited as episode i ends (the eval saves it there). Traces come back in order.
    */
-  run(episodes: readonly Episode[], sampler: (i: number) => Sampler, observe?: (i: number) => ((step: Step) => void) | undefined, finished?: (i: number) => Promise<void>): Promise<RolloutTrace[]>;
+  run(
+    episodes: readonly Episode[],
+    sampler: (i: number) => Sampler | ProbedSampler,
+    observe?: (i: number) => ((step: Step) => void) | undefined,
+    finished?: (i: number) => Promise<void>,
+  ): Promise<RolloutTrace[]>;
 }
 
 export function createRunner(sessions: readonly CausalLM[], rows: number, progress: Progress): Runner {
@@ -72,11 +77,12 @@ export function createRunner(sessions: readonly CausalLM[], rows: number, progre
         for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
           const e = episodes[i]!;
           const observer = observe?.(i);
+          const policy = sampler(i);
           traces[i] = await rollout(lm, {
             promptIds: e.promptIds,
             rows,
             tokens: e.tokens,
-            sampler: sampler(i),
+            ...("apply" in policy ? { sampler: policy } : policy),
             seed: e.seed,
             ...(observer ? { observe: observer } : {}),
             progress: (done) => {

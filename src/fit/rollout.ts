@@ -9,6 +9,8 @@
  * The same prompt and seed replay the same uniforms, so two schedules compared on one seed see
  * common random numbers (inverse-CDF draws move only where the distributions differ).
  */
+
+import type { PromptProbe } from "../control/prompt-probe.js";
 import { decodeSteps } from "../decode/kernel.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import { marginalEntropy, meanConditionalEntropy } from "../sampling/marginal.js";
@@ -26,10 +28,18 @@ export interface RolloutOptions {
   readonly sampler: Sampler;
   /** Seed of the draw's uniforms. */
   readonly seed: number;
+  /** Shadow decodes run first, as the plans of the requests simulated want them (kernel.ts). */
+  readonly probes?: readonly PromptProbe[];
   /** Called after every step's draw and accept, e.g. to collect calibration samples. */
   readonly observe?: (step: Step) => void;
   /** Called after every step with the number of positions done. */
   readonly progress?: (done: number) => void;
+}
+
+/** A sampler with the probes the requests it simulates run first (their plans' `probe`s). */
+export interface ProbedSampler {
+  readonly sampler: Sampler;
+  readonly probes: readonly PromptProbe[];
 }
 
 export interface RolloutTrace {
@@ -51,7 +61,8 @@ export async function rollout(lm: CausalLM, options: RolloutOptions): Promise<Ro
     temperature: new Float64Array(tokens),
   };
   const sums = new Float64Array(V);
-  const steps = decodeSteps(lm, { promptIds: options.promptIds, rows, maxTokens: tokens, policy: options.sampler, rng: createRng(options.seed) });
+  const probes = options.probes?.length ? { probes: options.probes } : {};
+  const steps = decodeSteps(lm, { promptIds: options.promptIds, rows, maxTokens: tokens, policy: options.sampler, rng: createRng(options.seed), ...probes });
   for await (const step of steps) {
     const t = step.position;
     trace.marginal[t] = marginalEntropy(step.probs, rows, V, undefined, sums);
