@@ -57,6 +57,7 @@ export const BANDS: readonly Band[] = [
   steady("marginal", 0.1, " (B·V additions and V logs for the batch's marginal, four rows scaled): over the 5% the other modes hold"),
   added("marginal", " (the batch's marginal: B·V additions and V logs; the four rows' scaling is what fixed T pays too)"),
   ...SYNTHETIC_VOCABS.map((v) => ({ key: `statistic.${v}`, max: 1, promise: `V = ${v}: the proxy statistic costs less per element than exact entropy` })),
+  { key: "probe.schedule", max: 1.25, promise: "probing the prompt (8 shadow rows over 10 positions) adds at most 25% to a 256-token n = 1 request" },
   { key: "transformers", min: 0.75, promise: "isentropic decodes at least 3/4 as fast as transformers.js generate() on the same model and runtime" },
   { key: "batch.4", min: 1, promise: "n = 4 rows decode at least the tokens/s of one row" },
   { key: "batch.8", min: 1.2, promise: "n = 8 rows decode at least 1.2x the tokens/s of one row" },

@@ -17,6 +17,7 @@ import {
   benchBatchScaling,
   benchControllerCost,
   benchLoopOverhead,
+  benchProbeCost,
   benchStatistic,
   createRawDecoder,
   MODE_CASES,
@@ -77,6 +78,10 @@ export async function runBench(o: BenchValues, argv: readonly string[]): Promise
   if (runs("controller")) {
     log("controller cost vs one model step");
     measurements.push(...(await benchControllerCost(nodeModel, catalog, w)));
+  }
+  if (runs("probe")) {
+    log("the prompt's probe vs none");
+    measurements.push(...(await benchProbeCost(nodeModel, catalog, w)));
   }
   if (runs("statistic")) {
     log("proxy statistic vs exact entropy, synthetic vocabularies");

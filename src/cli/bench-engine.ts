@@ -45,11 +45,15 @@ export interface ModeCase {
 }
 
 /** The modes the loop-overhead table covers (marginal needs a batch). */
+/**
+ * The modes the loop and controller figures time. The per-row modes run without the prompt's
+ * probe there: it is model steps, not loop or controller work, and benchProbeCost times it.
+ */
 export const MODE_CASES: readonly ModeCase[] = [
   { name: "fixed", rows: 1, entropy: { mode: "fixed" } },
-  { name: "exact", rows: 1, entropy: { mode: "exact", target: 3 } },
-  { name: "schedule", rows: 1, entropy: { mode: "schedule", target: 4.25 } },
-  { name: "proxy", rows: 1, entropy: { mode: "proxy", target: 3.5 } },
+  { name: "exact", rows: 1, entropy: { mode: "exact", target: 3, probe: false } },
+  { name: "schedule", rows: 1, entropy: { mode: "schedule", target: 4.25, probe: false } },
+  { name: "proxy", rows: 1, entropy: { mode: "proxy", target: 3.5, probe: false } },
   { name: "mirostat", rows: 1, entropy: { mode: "mirostat", tau: 3 } },
   { name: "marginal", rows: 4, entropy: { mode: "marginal", target: 4 } },
 ];
@@ -305,13 +309,36 @@ export async function benchStatistic(w: Workload, elements: number): Promise<Mea
   return out;
 }
 
+/** Exact control at `rows` rows without the probe: what the batch, variant and workerd figures time (rows, weights, runtimes). */
+export const EXACT_UNPROBED = (rows: number): ModeCase => ({ name: "exact", rows, entropy: { mode: "exact", target: 3, probe: false } });
+
+/** Tokens per row of the request the probe's cost is measured on. */
+export const PROBE_BENCH_TOKENS = 256;
+
+/**
+ * A schedule request with the prompt's probe / the same without (n = 1, PROBE_BENCH_TOKENS
+ * tokens, same seed): what probing 8 shadow rows over 10 positions adds to one request.
+ */
+export async function benchProbeCost(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
+  const long = { ...w, tokens: PROBE_BENCH_TOKENS };
+  const schedule = (probe: boolean): ModeCase => ({ name: "schedule", rows: 1, entropy: { mode: "schedule", target: 4.25, probe } });
+  const [probed, plain] = await interleave(w.rounds, [() => timeGenerate(model, catalog, schedule(true), long), () => timeGenerate(model, catalog, schedule(false), long)]);
+  return [
+    measure(
+      { key: "probe.schedule", group: "prompt probe", what: `schedule with / without the prompt's probe, n = 1, ${PROBE_BENCH_TOKENS} tokens`, unit: "ms" },
+      { label: "probed", values: probed! },
+      { label: "entropy.probe false", values: plain! },
+    ),
+  ];
+}
+
 /** Batch sizes of the scaling table. */
 export const BATCHES = [1, 4, 8, 30] as const;
 
 /** Row-tokens per second at each batch size (exact mode), as a ratio to n = 1. */
 export async function benchBatchScaling(model: Model, catalog: Catalog, w: Workload): Promise<Measurement[]> {
   const rate = (rows: number) => async () => {
-    const ms = await timeGenerate(model, catalog, { name: "exact", rows, entropy: { mode: "exact", target: 3 } }, w);
+    const ms = await timeGenerate(model, catalog, EXACT_UNPROBED(rows), w);
     return (rows * w.tokens * 1000) / ms;
   };
   const rates = await interleave(w.rounds, BATCHES.map(rate));

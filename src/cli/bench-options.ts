@@ -1,7 +1,7 @@
 /** `npm run bench`'s command line: the option table (the sections it can skip among them). */
 import { type CommandSpec, flag, int, names, type OptionTable, text, type Values } from "./args.js";
 
-export const SECTIONS = ["loop", "controller", "statistic", "transformers", "batch", "variant", "workerd"] as const;
+export const SECTIONS = ["loop", "controller", "probe", "statistic", "transformers", "batch", "variant", "workerd"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const BENCH_COMMAND = {

@@ -8,7 +8,7 @@ import type { Catalog } from "../control/catalog.js";
 import { loadNodeModel, readModelDir } from "../model/backend-node.js";
 import { loadWebModel } from "../model/backend-web.js";
 import type { Model } from "../model/model.js";
-import { timeGenerate, type Workload, withoutEos } from "./bench-engine.js";
+import { EXACT_UNPROBED, timeGenerate, type Workload, withoutEos } from "./bench-engine.js";
 import { type Measurement, measure } from "./bench-measurement.js";
 import { interleave } from "./bench-stats.js";
 
@@ -24,7 +24,7 @@ export async function benchVariants(dir: string, catalog: Catalog, wasm: Uint8Ar
   for (const [runtime, load] of runtimes) {
     const [fp32, q8] = [withoutEos(await load("fp32")), withoutEos(await load("q8"))];
     for (const rows of ROWS) {
-      const rate = (model: Model) => async () => (rows * w.tokens * 1000) / (await timeGenerate(model, catalog, { name: "exact", rows, entropy: { mode: "exact", target: 3 } }, w));
+      const rate = (model: Model) => async () => (rows * w.tokens * 1000) / (await timeGenerate(model, catalog, EXACT_UNPROBED(rows), w));
       const [a, b] = await interleave(w.rounds, [rate(q8), rate(fp32)]);
       const where = runtime === "web" ? "onnxruntime-web wasm (the Worker's runtime), in Node" : "onnxruntime-node";
       out.push(

@@ -13,12 +13,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { unstable_startWorker } from "wrangler";
 import type { Catalog } from "../control/catalog.js";
 import type { Model } from "../model/model.js";
-import { type ModeCase, timeGenerate, type Workload } from "./bench-engine.js";
+import { EXACT_UNPROBED, timeGenerate, type Workload } from "./bench-engine.js";
 import { type Fact, type Measurement, measure } from "./bench-measurement.js";
 import { formatNumber } from "./bench-report.js";
 import { interleave } from "./bench-stats.js";
 
-const MODE: ModeCase = { name: "exact", rows: 1, entropy: { mode: "exact", target: 3 } };
+const MODE = EXACT_UNPROBED(1);
 
 /** Pids of every descendant of `root` whose command name is `name` (Linux /proc). */
 function descendantsNamed(root: number, name: string): number[] {
