@@ -4,6 +4,8 @@
  * for that row, not for two, nor for one of 1000 tokens).
  */
 import { describe, expect, test } from "vitest";
+import { loadCatalogFromDisk } from "../src/cli/catalog-disk.js";
+import { PROBE_POSITIONS, PROBE_ROWS } from "../src/control/prompt-probe.js";
 import { KV_DTYPE_BYTES } from "../src/model/causal-lm.js";
 import { baselineBytes, requestMemory, wasmFreeBytes } from "../src/model/memory.js";
 import { errorOf, nodeModel, post, testApp } from "./helpers/http.js";
@@ -38,6 +40,22 @@ describe("the memory budget", () => {
     expect(await errorOf(long)).toMatchObject({ param: "max_tokens" });
     const chat = await post(app, "/v1/chat/completions", { model: model.name, messages: [{ role: "user", content: "Hi" }], max_completion_tokens: 1000 });
     expect(await errorOf(chat)).toMatchObject({ param: "max_completion_tokens" });
+  });
+
+  test("a prompt whose probe could never fit is a 400 naming entropy.probe; without the probe the same request runs", async () => {
+    const app = await testApp({ limits, catalog: await loadCatalogFromDisk("schedules", model.id) });
+    // One row of this prompt and 20 tokens fits; 8 shadow rows of it over 10 positions do not.
+    const prompt = "And God said, Let there be light: and there was light. ".repeat(12);
+    const positions = model.tokenizer.encode(prompt).length + PROBE_POSITIONS;
+    expect(positions * PROBE_ROWS).toBeGreaterThan(2 * 403);
+    const request = { ...body, prompt, max_tokens: 20, entropy: { mode: "schedule", target: 4 } };
+    const probed = await post(app, "/v1/completions", request);
+    expect(probed.status).toBe(400);
+    const err = await errorOf(probed);
+    expect(err).toMatchObject({ type: "invalid_request_error", param: "entropy.probe" });
+    expect(err.message).toMatch(/the prompt's probe \(8 shadow rows over \d+ positions\) needs an estimated [\d.]+ MiB.*set entropy.probe to false/);
+    const plain = await post(app, "/v1/completions", { ...request, entropy: { ...request.entropy, probe: false } });
+    expect(plain.status).toBe(200);
   });
 
   test("what does not fit beside the generations running is a 429 JSON with Retry-After, admitted once they end", async () => {

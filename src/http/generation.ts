@@ -6,6 +6,7 @@
  */
 
 import type { Catalog } from "../control/catalog.js";
+import type { PromptProbe } from "../control/prompt-probe.js";
 import type { FallbackEvent, FinishReason, GenerateEvent, TokenEvent } from "../decode/generate.js";
 import { generate } from "../decode/generate.js";
 import { type ControlPlan, type EntropyParams, planControl } from "../decode/plan.js";
@@ -92,7 +93,29 @@ function checkPrompt(ctx: GenerationContext, prompt: Prompt): void {
  * (or, for one row, the max_tokens field) when it could never fit the budget, even alone.
  */
 function memoryDemand(ctx: GenerationContext, rows: number, positions: number, maxTokens: number, maxTokensParam: string): MemoryDemand {
-  const { model, limits } = ctx;
+  const demand = demandOf(ctx, rows, positions);
+  const over = overBudget(ctx, demand);
+  if (over) {
+    const param = rows > 1 ? "n" : maxTokensParam;
+    throw badRequest(param, `n = ${rows} with ${maxTokensParam} = ${maxTokens} ${over}; lower n or ${maxTokensParam}`);
+  }
+  return demand;
+}
+
+/**
+ * What the probe's shadow rows ask over the prompt and the positions they decode. Throws a 400
+ * naming entropy.probe when they could never fit: the request itself may, without its probe.
+ */
+function probeDemand(ctx: GenerationContext, probe: PromptProbe, positions: number): MemoryDemand {
+  const demand = demandOf(ctx, probe.rows, positions);
+  const over = overBudget(ctx, demand);
+  if (over) throw badRequest("entropy.probe", `the prompt's probe (${probe.rows} shadow rows over ${positions} positions) ${over}; set entropy.probe to false or shorten the prompt`);
+  return demand;
+}
+
+/** `rows` rows over `positions` positions of the cache, with the loaded model's shapes. */
+function demandOf(ctx: GenerationContext, rows: number, positions: number): MemoryDemand {
+  const { model } = ctx;
   const need = requestMemory(model.spec, {
     rows,
     positions,
@@ -100,17 +123,16 @@ function memoryDemand(ctx: GenerationContext, rows: number, positions: number, m
     wasmFreeBytes: wasmFreeBytes(model.onnxBytes ?? 0),
     ...(model.lm.rowsPerRun ? { rowsPerRun: model.lm.rowsPerRun } : {}),
   });
-  const demand = { bytes: need.held, transient: need.transient, baseline: baselineBytes(model.onnxBytes ?? 0) };
+  return { bytes: need.held, transient: need.transient, baseline: baselineBytes(model.onnxBytes ?? 0) };
+}
+
+/** Why `demand` could never fit the budget, even alone; undefined when it can. */
+function overBudget(ctx: GenerationContext, demand: MemoryDemand): string | undefined {
+  const { limits } = ctx;
   const budget = limits.memoryBudgetMb * 2 ** 20;
-  if (demand.baseline + demand.bytes + demand.transient > budget) {
-    const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-    const param = rows > 1 ? "n" : maxTokensParam;
-    throw badRequest(
-      param,
-      `n = ${rows} with ${maxTokensParam} = ${maxTokens} needs an estimated ${mib(demand.bytes + demand.transient)} MiB for its KV cache and decoding, over the ${mib(budget - demand.baseline)} MiB that MEMORY_BUDGET_MB (${limits.memoryBudgetMb}) leaves beside the model; lower n or ${maxTokensParam}`,
-    );
-  }
-  return demand;
+  if (demand.baseline + demand.bytes + demand.transient <= budget) return undefined;
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  return `needs an estimated ${mib(demand.bytes + demand.transient)} MiB for its KV cache and decoding, over the ${mib(budget - demand.baseline)} MiB that MEMORY_BUDGET_MB (${limits.memoryBudgetMb}) leaves beside the model`;
 }
 
 /** Whichever of two demands that run one after the other asks more, held and transient each. */
@@ -149,7 +171,7 @@ export function startGeneration(
   });
   // The probe's shadow rows decode before the request's own and are freed first: the larger of the two is held.
   const probe = plan.probe;
-  const demand = probe ? largerDemand(rowsDemand, memoryDemand(ctx, probe.rows, prompt.ids.length + Math.min(probe.positions, maxTokens), maxTokens, options.maxTokensParam)) : rowsDemand;
+  const demand = probe ? largerDemand(rowsDemand, probeDemand(ctx, probe, prompt.ids.length + Math.min(probe.positions, maxTokens))) : rowsDemand;
   const filters = createFilters({ topK: body.top_k ?? undefined, topP: body.top_p ?? undefined, minP: body.min_p ?? undefined });
   if ((body.min_tokens ?? 0) > maxTokens) {
     throw badRequest("min_tokens", `'min_tokens' (${body.min_tokens}) exceeds '${options.maxTokensParam}' (${maxTokens})`);
