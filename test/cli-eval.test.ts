@@ -89,7 +89,7 @@ describe("buildArms on the shipped schedules and calibration", () => {
     expect(arms.filter((a) => a.mode === "marginal").every((a) => a.rows === MARGINAL_ROWS)).toBe(true);
     expect(arms.filter((a) => a.mode !== "marginal").every((a) => a.rows === ROWS)).toBe(true);
     const proxy = arms.find((a) => a.mode === "proxy")!;
-    expect(proxy.setting).toBe(`${catalog.calibration!.statistic}, gain ${catalog.calibration!.gain}`);
+    expect(proxy.setting).toBe(`${catalog.calibration!.statistic}, prompt probed on 8 shadow rows, gain ${catalog.calibration!.gain}`);
     expect(proxy.note).toBeUndefined();
   });
 

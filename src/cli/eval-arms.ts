@@ -4,6 +4,7 @@
  */
 import type { Catalog } from "../control/catalog.js";
 import { DEFAULT_GAIN } from "../control/controller.js";
+import { PROBE_ROWS } from "../control/prompt-probe.js";
 import type { ScheduleFile } from "../control/schedule-schema.js";
 import { type EntropyParams, planControl } from "../decode/plan.js";
 import { createGroupedSampler } from "../fit/grouped.js";
@@ -128,15 +129,17 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
   return targets.flatMap((target): ArmSpec[] => {
     const T = matchedTemperature(c.schedules, target);
     const proxyNotice = plan({ mode: "proxy", target }, 1).notice;
+    // Whether a request's plan probes the prompt here (the calibration fits the probe's gap).
+    const probed = plan({ mode: "schedule", target }, 1).probes.length > 0 ? `, prompt probed on ${PROBE_ROWS} shadow rows` : "";
     return [
       { target, mode: "fixed", label: `fixed T=${T.toFixed(2)}`, setting: `T ${T.toFixed(3)}`, rows: ROWS, make: api({ mode: "fixed" }, ROWS, T) },
-      { target, mode: "schedule", label: "schedule", setting: `fitted knots, first 10 positions solved, gain ${calibration.gain}`, rows: ROWS, make: requests({ mode: "schedule", target }) },
+      { target, mode: "schedule", label: "schedule", setting: `fitted knots${probed}, first 10 positions solved, gain ${calibration.gain}`, rows: ROWS, make: requests({ mode: "schedule", target }) },
       { target, mode: "schedule_open", label: "schedule_open", setting: "fitted knots, open loop", rows: ROWS, make: api({ mode: "schedule_open", target }) },
       {
         target,
         mode: "proxy",
         label: "proxy",
-        setting: `${calibration.statistic}, gain ${calibration.gain}`,
+        setting: `${calibration.statistic}${probed}, gain ${calibration.gain}`,
         rows: ROWS,
         make: requests({ mode: "proxy", target }),
         ...(proxyNotice ? { note: proxyNotice } : {}),
@@ -149,7 +152,7 @@ export function buildArms(targets: readonly number[], c: ArmContext): ArmSpec[] 
         rows: MARGINAL_ROWS,
         make: () => ({ sampler: createGroupedSampler(MARGINAL_ROWS, n, () => plan({ mode: "marginal", target }, n).sampler), probes: [] }),
       })),
-      { target, mode: "exact", label: "exact", setting: `rows at target − offset(t), gain ${DEFAULT_GAIN}`, rows: ROWS, make: requests({ mode: "exact", target }) },
+      { target, mode: "exact", label: "exact", setting: `rows at target − offset(t)${probed}, gain ${DEFAULT_GAIN}`, rows: ROWS, make: requests({ mode: "exact", target }) },
       ...(wanted("mirostat") ? [mirostatArm(target, matchTau(c.grid, target), c)] : []),
     ].filter((arm) => wanted(arm.mode));
   });
