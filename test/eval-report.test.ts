@@ -140,11 +140,13 @@ describe("evaluation report", () => {
   // docs/eval-marginal: the divergence-scaled marginal on docs/eval's plan, each prompt's biases listed.
   // docs/eval-schedule: the prompt-aware schedule since 654db77, 10 prompts to 1000 tokens and 10 to 300.
   // docs/eval-1000: every mode the issue judges but exact, 10 prompts each to 1000 tokens.
+  // docs/eval-probe: schedule and proxy probing the prompt (f5a5167), on docs/eval-schedule's plan.
   it.each([
     { dir: "docs/eval", modes: ["exact", "fixed", "marginal", "marginal", "mirostat", "proxy", "schedule", "schedule_open"], prompts: 20, full: 1, eachPrompt: false },
     { dir: "docs/eval-marginal", modes: ["marginal", "marginal"], prompts: 20, full: 1, eachPrompt: true },
     { dir: "docs/eval-schedule", modes: ["schedule"], prompts: 20, full: 10, eachPrompt: true },
     { dir: "docs/eval-1000", modes: ["fixed", "marginal", "marginal", "mirostat", "proxy", "schedule"], prompts: 10, full: 10, eachPrompt: true },
+    { dir: "docs/eval-probe", modes: ["proxy", "schedule"], prompts: 20, full: 10, eachPrompt: true },
   ])("the committed $dir/README.md is the rendering of the committed results.json", async ({ dir, modes, prompts, full, eachPrompt }) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
@@ -189,5 +191,14 @@ describe("the README's quotes of the reports", () => {
     expect(out).toBe(`a\n<!-- answers: docs/x -->\nold x\n<!-- /answers -->\nb\n<!-- answers: docs/y -->\n${answers(results("proxy")).join("\n")}\n<!-- /answers -->\n`);
     expect(out).toContain("- **proxy**: held every window within 2 % at no target; missed at 5 ([0,10) +10.0 %).");
     expect(withAnswersQuoted(readme, "docs/z", results("proxy"))).toBe(readme);
+  });
+
+  it("fills a quote added empty, and leaves the blocks after it alone", () => {
+    const results = { targets: [{ target: 5, arms: [{ mode: "schedule", label: "schedule", windowBias: { "0-10": 0.01 }, windowSe: {} }] }] } as unknown as EvalResults;
+    const readme = "a\n<!-- answers: docs/new -->\n<!-- /answers -->\nb\n<!-- answers: docs/old -->\nold\n<!-- /answers -->\nc\n";
+    expect(quotedReports(readme)).toEqual(["docs/new", "docs/old"]);
+    expect(withAnswersQuoted(readme, "docs/new", results)).toBe(
+      `a\n<!-- answers: docs/new -->\n${answers(results).join("\n")}\n<!-- /answers -->\nb\n<!-- answers: docs/old -->\nold\n<!-- /answers -->\nc\n`,
+    );
   });
 });

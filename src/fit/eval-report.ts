@@ -148,7 +148,8 @@ export function answers(results: EvalResults): string[] {
  * `<!-- /answers -->`, DIR the report's folder: rendered from DIR/results.json by the eval (and
  * held equal by a test), so the README's claims about a report are that report's own words.
  */
-const ANSWERS_BLOCK = /<!-- answers: (\S+) -->\n[\s\S]*?\n<!-- \/answers -->/g;
+// The body is optional: a block added empty (how a new report is first quoted) must not run on to the next block's end.
+const ANSWERS_BLOCK = /<!-- answers: (\S+) -->\n(?:[\s\S]*?\n)??<!-- \/answers -->/g;
 
 /** The report folders `readme` quotes answers from, in order. */
 export function quotedReports(readme: string): string[] {
