@@ -42,7 +42,8 @@ describe("the Worker in workerd", () => {
     expect(res.status).toBe(200);
     const out = (await res.json()) as { system_fingerprint: string; choices: { text: string; telemetry: { text: string }[] }[]; entropy: object };
     expect(out.system_fingerprint).toBe(health.model_id);
-    expect(out.entropy).toEqual({ requested_mode: "exact", mode: "exact", seed: 3 });
+    // The prompt's probe runs in workerd too: 8 shadow rows over the 5 positions the request decodes.
+    expect(out.entropy).toEqual({ requested_mode: "exact", mode: "exact", seed: 3, probe: { rows: 8, positions: 5, divergence: expect.any(Number) } });
     expect(out.choices[0]!.telemetry.map((t) => t.text).join("")).toBe(out.choices[0]!.text);
   });
 
