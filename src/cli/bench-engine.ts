@@ -44,14 +44,17 @@ export interface ModeCase {
   readonly entropy: EntropyParams;
 }
 
-/** The modes the loop-overhead table covers (marginal needs a batch). */
+/** Exact control at `rows` rows without the probe: what the batch, variant and workerd figures time (rows, weights, runtimes). */
+export const EXACT_UNPROBED = (rows: number): ModeCase => ({ name: "exact", rows, entropy: { mode: "exact", target: 3, probe: false } });
+
 /**
- * The modes the loop and controller figures time. The per-row modes run without the prompt's
- * probe there: it is model steps, not loop or controller work, and benchProbeCost times it.
+ * The modes the loop and controller figures time (marginal needs a batch). The per-row modes run
+ * without the prompt's probe there: it is model steps, not loop or controller work, and
+ * benchProbeCost times it.
  */
 export const MODE_CASES: readonly ModeCase[] = [
   { name: "fixed", rows: 1, entropy: { mode: "fixed" } },
-  { name: "exact", rows: 1, entropy: { mode: "exact", target: 3, probe: false } },
+  EXACT_UNPROBED(1),
   { name: "schedule", rows: 1, entropy: { mode: "schedule", target: 4.25, probe: false } },
   { name: "proxy", rows: 1, entropy: { mode: "proxy", target: 3.5, probe: false } },
   { name: "mirostat", rows: 1, entropy: { mode: "mirostat", tau: 3 } },
@@ -308,9 +311,6 @@ export async function benchStatistic(w: Workload, elements: number): Promise<Mea
   }
   return out;
 }
-
-/** Exact control at `rows` rows without the probe: what the batch, variant and workerd figures time (rows, weights, runtimes). */
-export const EXACT_UNPROBED = (rows: number): ModeCase => ({ name: "exact", rows, entropy: { mode: "exact", target: 3, probe: false } });
 
 /** Tokens per row of the request the probe's cost is measured on. */
 export const PROBE_BENCH_TOKENS = 256;

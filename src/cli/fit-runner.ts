@@ -51,8 +51,9 @@ export interface Runner {
   readonly tokensGenerated: number;
   /**
    * Run `episodes`; `sampler(i)` builds a fresh sampler for episode i (controllers carry
-   * per-episode state), with the probes its requests run first where they have any, `observe(i)` optionally a per-step observer, and `finished(i)`, when
-   * given, is awaited as episode i ends (the eval saves it there). Traces come back in order.
+   * per-episode state), with the probes its requests run first where they have any; `observe(i)`
+   * optionally a per-step observer, and `finished(i)`, when given, is awaited as episode i ends
+   * (the eval saves it there). Traces come back in order.
    */
   run(
     episodes: readonly Episode[],

@@ -124,7 +124,8 @@ export function probedOffset(offset: (position: number) => number, probe: Prompt
   return (t) => {
     if (t <= 0) return offset(t);
     if (t < probe.positions) return probe.scale * offset(t);
-    const fading = Math.max(0, 1 - (t - probe.positions) / PROBE_FADE);
-    return (1 + (probe.scale - 1) * fading) * offset(t);
+    // Past the fade, every later token: the offset alone, without reading the scale.
+    const fading = 1 - (t - probe.positions) / PROBE_FADE;
+    return fading > 0 ? (1 + (probe.scale - 1) * fading) * offset(t) : offset(t);
   };
 }

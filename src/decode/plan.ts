@@ -167,13 +167,14 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
   const base = { requestedMode: p.mode, samplers: [] as Sampler[] };
   const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   const bounds = defined({ gain: p.gain, tMin: p.tMin, tMax: p.tMax, vocabSize: ctx.vocabSize });
+  const probing = p.probe !== false;
   switch (p.mode) {
     case "fixed":
       if (ctx.temperature === 0) return { ...base, mode: "fixed", controller: createFixedController(1), samplers: [createGreedy()] };
       return { ...base, mode: "fixed", controller: createFixedController(ctx.temperature) };
     case "exact": {
       const target = requireTarget(p, ctx.vocabSize);
-      const { offset, probe } = rowAimFor(ctx.catalog.calibration, target, bounds, p.probe !== false);
+      const { offset, probe } = rowAimFor(ctx.catalog.calibration, target, bounds, probing);
       return {
         ...base,
         mode: "exact",
@@ -208,7 +209,7 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
       if (!schedules) throw new OptionError("mode", `mode ${p.mode}: no fitted schedules exist for this model`);
       try {
         if (p.mode === "schedule_open") return { ...base, mode: p.mode, controller: createScheduleController(schedules, target) };
-        const aim = rowAimFor(ctx.catalog.calibration, target, bounds, p.probe !== false);
+        const aim = rowAimFor(ctx.catalog.calibration, target, bounds, probing);
         return { ...base, mode: p.mode, controller: promptSchedule(schedules, target, aim.offset), ...(aim.probe ? { probe: aim.probe } : {}) };
       } catch (e) {
         if (e instanceof OutOfRangeError) {
@@ -220,7 +221,7 @@ export function planControl(p: EntropyParams, ctx: ControlContext): ControlPlan 
     case "proxy": {
       const target = requireTarget(p, ctx.vocabSize);
       const { calibration, schedules } = ctx.catalog;
-      const { offset, probe } = rowAimFor(calibration, target, bounds, p.probe !== false);
+      const { offset, probe } = rowAimFor(calibration, target, bounds, probing);
       const probed = probe ? { probe } : {};
       const schedule = () => scheduleFor(schedules, (set) => promptSchedule(set, target, offset));
       const fallback = schedule();

@@ -9,7 +9,6 @@
  * The same prompt and seed replay the same uniforms, so two schedules compared on one seed see
  * common random numbers (inverse-CDF draws move only where the distributions differ).
  */
-
 import type { PromptProbe } from "../control/prompt-probe.js";
 import { decodeSteps } from "../decode/kernel.js";
 import type { CausalLM } from "../model/causal-lm.js";

@@ -169,7 +169,7 @@ export function startGeneration(
     vocabSize: model.spec.vocabSize,
     catalog: ctx.catalog,
   });
-  // The probe's shadow rows decode before the request's own and are freed first: the larger of the two is held.
+  // The probe's shadow rows decode before the request's own, one after the other: the larger of the two is held.
   const probe = plan.probe;
   const demand = probe ? largerDemand(rowsDemand, probeDemand(ctx, probe, prompt.ids.length + Math.min(probe.positions, maxTokens))) : rowsDemand;
   const filters = createFilters({ topK: body.top_k ?? undefined, topP: body.top_p ?? undefined, minP: body.min_p ?? undefined });
@@ -203,7 +203,7 @@ export function startGeneration(
     rows,
     maxTokens,
     controller: plan.controller,
-    ...(plan.probe ? { probe: plan.probe } : {}),
+    ...(probe ? { probe } : {}),
     filters: [...plan.samplers, ...filters],
     processors,
     ignoreEos: body.ignore_eos === true,
