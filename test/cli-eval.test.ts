@@ -155,6 +155,11 @@ describe("result assembly", () => {
     expect(result.temperature).toEqual({ "0-10": 0.9, "10-50": 0.9, "50-300": 0.9 });
     expect(result.conditional["0-10"]).toBe(4);
     expect(marginal[0]).toBeCloseTo(4.875, 6);
+    // Each episode its own prompt by default; two episodes of one prompt (the plan cycled one held-out prompt) are judged by their mean.
+    expect(result.perPrompt!["0-10"]).toEqual({ prompts: 2, median: -0.025, worst: -0.1 });
+    const once = summarizeArm(spec(5, "fixed"), records, 1, tokens, 1).result.perPrompt!["0-10"]!;
+    expect(once).toMatchObject({ prompts: 1, median: -0.025, worst: -0.025, episodes: 2 });
+    expect(once.seedSd).toBeCloseTo(Math.sqrt(0.15 ** 2 / 2), 4);
   });
 
   it("groups results by target in the targets' order", () => {

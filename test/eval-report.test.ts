@@ -92,11 +92,24 @@ describe("evaluation report", () => {
     };
     const text = renderEvalReport(r);
     expect(text).toContain("| prompt | proxy | marginal n=4 |");
-    expect(text).toContain("| 1 “In the beginning God created th…” | +1.2 / +1.2 / +1.2 / +1.2 | **-20.0** / **-20.0** / **-20.0** / **-20.0** |");
-    expect(text).toContain("| 2 “And” | **-3.1** / +0.5 | +0.1 |");
-    // Episode 3 decoded prompt 1 again (the plan cycles the prompts); the arm without it shows a dash.
-    expect(text).toContain("| 1 “In the beginning God created th…” | +3.0 | – |");
+    // The plan cycles the prompts, so each row names its seed too (seed + i for episode i).
+    expect(text).toContain("| 1 “In the beginning God created th…”, seed 7 | +1.2 / +1.2 / +1.2 / +1.2 | **-20.0** / **-20.0** / **-20.0** / **-20.0** |");
+    expect(text).toContain("| 2 “And”, seed 8 | **-3.1** / +0.5 | +0.1 |");
+    // Episode 3 decoded prompt 1 again; the arm without it shows a dash.
+    expect(text).toContain("| 1 “In the beginning God created th…”, seed 9 | +3.0 | – |");
     expect(renderEvalReport(results([{ target: 3.5, arms: [arm("proxy", windows(0))] }]))).not.toContain("| prompt |");
+    // One episode per prompt: no seeds in the names.
+    const once = renderEvalReport({ ...r, targets: [{ target: 3.5, arms: [{ ...a, episodes: a.episodes.slice(0, 2) }] }], plan: { ...r.plan, full: 2, short: 0 } });
+    expect(once).toContain("| 2 “And” | **-3.1** / +0.5 |");
+  });
+
+  it("judges prompts run on several seeds by their mean, with the seed-to-seed spread, and says how the plan cycled them", () => {
+    const spread = { prompts: 2, median: 0.035, worst: 0.04, episodes: 6, seedSd: 0.0183 };
+    const a = { ...arm("schedule", windows(0)), perPrompt: { "0-10": spread } };
+    const text = renderEvalReport({ ...results([{ target: 3.5, arms: [a] }]), plan: { ...results([]).plan, full: 0, short: 6, prompts: 2 } });
+    expect(text).toContain("cycling over 2 prompts, so each prompt runs 3 times on different seeds");
+    expect(text).toContain("the mean over its 3 episodes on different seeds");
+    expect(text).toContain("| schedule | +3.5 % / +4.0 % (2; 6 episodes, seed SD 1.8 %) |");
   });
 
   it("describes in its method only the modes that ran, and a plan without short episodes as such", () => {

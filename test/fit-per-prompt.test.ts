@@ -17,4 +17,20 @@ describe("per-prompt window biases", () => {
     expect(spread["10-50"]).toEqual({ prompts: 1, median: 0.02, worst: 0.02 });
     expect(spread["50-300"]).toBeUndefined();
   });
+
+  it("judge a prompt run on several seeds by its mean, and report the seed-to-seed spread", () => {
+    // Two prompts cycled twice (episode i ran prompt i mod 2), a third episode of prompt 0.
+    const biases: Record<string, number>[] = [{ "0-10": 0.01 }, { "0-10": 0.05 }, { "0-10": 0.03 }, { "0-10": 0.03 }, { "0-10": 0.05, "10-50": 0.02 }];
+    const spread = spreadOverPrompts(biases, (i) => i % 2);
+    const s = spread["0-10"]!;
+    // Prompt 0: 0.01, 0.03, 0.05 → mean 0.03; prompt 1: 0.05, 0.03 → mean 0.04. The worst is a mean, not the one 0.05.
+    expect(s.prompts).toBe(2);
+    expect(s.worst).toBeCloseTo(0.04, 12);
+    expect(s.median).toBeCloseTo(0.035, 12);
+    expect(s.episodes).toBe(5);
+    // Within-prompt squares 0.0008 + 0.0002 over 5 − 2 degrees of freedom.
+    expect(s.seedSd).toBeCloseTo(Math.sqrt(0.001 / 3), 12);
+    // A window only one episode reached has no spread to report.
+    expect(spread["10-50"]).toEqual({ prompts: 1, median: 0.02, worst: 0.02 });
+  });
 });

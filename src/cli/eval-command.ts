@@ -173,7 +173,7 @@ export async function runEval(o: EvalOptions, io: EvalIo): Promise<EvalResults |
   const run = await runArms(arms, plan, "modes × targets", checkpoint);
 
   // ---- Results ------------------------------------------------------------------------------
-  const summaries = arms.map((spec, i) => ({ spec, ...summarizeArm(spec, run.records[i]!, run.micros[i]!, tokens) }));
+  const summaries = arms.map((spec, i) => ({ spec, ...summarizeArm(spec, run.records[i]!, run.micros[i]!, tokens, heldout.length) }));
   const results: EvalResults = {
     version: 1,
     command: checkpoint.command,

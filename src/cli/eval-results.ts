@@ -61,10 +61,25 @@ const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 const roundRecord = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
 
 const roundSpread = (r: Record<string, PromptSpread>): Record<string, PromptSpread> =>
-  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { prompts: v.prompts, median: round(v.median), worst: round(v.worst) }]));
+  Object.fromEntries(
+    Object.entries(r).map(([k, v]) => [
+      k,
+      { prompts: v.prompts, median: round(v.median), worst: round(v.worst), ...(v.seedSd === undefined ? {} : { episodes: v.episodes, seedSd: round(v.seedSd) }) },
+    ]),
+  );
 
-/** One arm's result from its episodes (full-length ones are `tokens` long), and its mean marginal entropy and temperature per position for the plots. */
-export function summarizeArm(spec: ArmSpec, records: readonly EpisodeRecord[], micros: number, tokens: number): { result: ArmResult; marginal: Float64Array; temperature: Float64Array } {
+/**
+ * One arm's result from its episodes (full-length ones are `tokens` long; episode i decoded
+ * held-out prompt i mod `prompts`, as makePlan cycles them), and its mean marginal entropy and
+ * temperature per position for the plots.
+ */
+export function summarizeArm(
+  spec: ArmSpec,
+  records: readonly EpisodeRecord[],
+  micros: number,
+  tokens: number,
+  prompts = records.length,
+): { result: ArmResult; marginal: Float64Array; temperature: Float64Array } {
   const perWindow = (f: (from: number, to: number) => number): Record<string, number> =>
     Object.fromEntries(WINDOWS.filter((w) => w[0] < tokens).map((w) => [windowLabel(w), f(w[0], Math.min(w[1], tokens))]));
   const profileOf = (of: (r: EpisodeRecord) => ArrayLike<number>): Profile => {
@@ -100,7 +115,12 @@ export function summarizeArm(spec: ArmSpec, records: readonly EpisodeRecord[], m
     selfBleu: round(long.reduce((s, r) => s + selfBleu(r.ids), 0) / long.length),
     controllerMicros: round(micros, 2),
     ...(spec.note ? { note: spec.note } : {}),
-    perPrompt: roundSpread(spreadOverPrompts(records.map((r) => promptWindowBiases(r.marginal, spec.target)))),
+    perPrompt: roundSpread(
+      spreadOverPrompts(
+        records.map((r) => promptWindowBiases(r.marginal, spec.target)),
+        (i) => i % prompts,
+      ),
+    ),
     episodes: records.map((r) => roundRecord(promptWindowBiases(r.marginal, spec.target))),
   };
   return { result, marginal: m.mean, temperature: profileMean(temperature) };

@@ -194,7 +194,10 @@ function promptTable(arms: readonly ArmResult[]): string {
         a.label,
         ...WINDOWS.map((w) => {
           const s = a.perPrompt![windowLabel(w)];
-          return s ? `${pct(s.median)} / ${pct(s.worst)} (${s.prompts})` : "–";
+          if (!s) return "–";
+          return s.seedSd === undefined
+            ? `${pct(s.median)} / ${pct(s.worst)} (${s.prompts})`
+            : `${pct(s.median)} / ${pct(s.worst)} (${s.prompts}; ${s.episodes} episodes, seed SD ${pct(s.seedSd).replace(/^\+/, "")})`;
         }),
       ]),
     );
@@ -202,8 +205,12 @@ function promptTable(arms: readonly ArmResult[]): string {
   return lines.length > 1 ? lines.join("\n") : "";
 }
 
-/** One row per episode (its prompt, numbered in plan order), one column per arm: each window's bias in % of the target, misses of the per-prompt tolerance in bold. */
-function episodeTable(arms: readonly ArmResult[], heldout: readonly string[] | undefined, prompts: number): string {
+/**
+ * One row per episode (its prompt, numbered in plan order, and its seed when prompts repeat), one
+ * column per arm: each window's bias in % of the target, misses of the per-prompt tolerance in bold.
+ */
+function episodeTable(arms: readonly ArmResult[], heldout: readonly string[] | undefined, plan: EvalResults["plan"]): string {
+  const { prompts } = plan;
   const mine = arms.filter((a) => a.episodes);
   const count = Math.max(0, ...mine.map((a) => a.episodes!.length));
   if (count === 0) return "";
@@ -220,7 +227,8 @@ function episodeTable(arms: readonly ArmResult[], heldout: readonly string[] | u
   const name = (i: number): string => {
     const k = i % prompts;
     const text = heldout?.[k];
-    return `${k + 1}${text === undefined ? "" : ` “${text.length > 32 ? `${text.slice(0, 31)}…` : text}”`}`;
+    const seed = count > prompts ? `, seed ${plan.seed + i}` : "";
+    return `${k + 1}${text === undefined ? "" : ` “${text.length > 32 ? `${text.slice(0, 31)}…` : text}”`}${seed}`;
   };
   const lines = [header(["prompt", ...mine.map((a) => a.label)])];
   for (let i = 0; i < count; i++) lines.push(row([name(i), ...mine.map((a) => cell(a.episodes![i]))]));
@@ -261,6 +269,8 @@ function textTable(arms: readonly ArmResult[]): string {
 export function renderEvalReport(r: EvalResults): string {
   const p = r.plan;
   const hasSe = r.targets.some(({ arms }) => arms.some((a) => a.windowSe !== undefined));
+  // Episodes per prompt: makePlan cycles the held-out prompts, seed + i for episode i.
+  const repeats = Math.floor((p.full + p.short) / Math.max(1, p.prompts));
   const notes = r.targets.flatMap(({ target, arms }) => arms.filter((a) => a.note).map((a) => `- target ${target}, ${a.label}: ${a.note}`));
   const sections = r.targets.map(({ target, arms }) =>
     [
@@ -271,13 +281,18 @@ export function renderEvalReport(r: EvalResults): string {
       entropyTable(target, arms),
       "",
       ...(arms.some((a) => a.perPrompt)
-        ? [`Per prompt (each held-out prompt's window bias in % of the target; median and worst over the prompts that reach the window, their count in brackets):`, "", promptTable(arms), ""]
+        ? [
+            `Per prompt (each held-out prompt's window bias in % of the target${repeats > 1 ? `, the mean over its ${repeats} episodes on different seeds` : ""}; median and worst over the prompts that reach the window, their count in brackets${repeats > 1 ? ", with the seed-to-seed standard deviation of one episode's bias about its prompt's mean" : ""}):`,
+            "",
+            promptTable(arms),
+            "",
+          ]
         : []),
       ...(arms.some((a) => a.episodes)
         ? [
             `Each prompt (its window biases in % of the target, ${windowNames.join(" / ")} as far as its episode reached; beyond ${100 * PROMPT_TOLERANCE} % in bold):`,
             "",
-            episodeTable(arms, r.heldout, r.plan.prompts),
+            episodeTable(arms, r.heldout, r.plan),
             "",
           ]
         : []),
@@ -297,7 +312,7 @@ export function renderEvalReport(r: EvalResults): string {
     "",
     "## Method",
     "",
-    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens${p.short > 0 ? ` and ${p.short} of ${p.shortTokens} tokens` : ""}, each on its own prompt (${p.prompts} prompts), B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); ${p.short > 0 ? `each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}` : `each position pools the ${p.full} episodes`}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
+    `Every mode decodes the same held-out prompts (never seen by the fitter) with the same seeds: ${p.full} full-length episode(s) of ${p.tokens} tokens${p.short > 0 ? ` and ${p.short} of ${p.shortTokens} tokens` : ""}, ${repeats > 1 ? `cycling over ${p.prompts} prompts, so each prompt runs ${repeats}${(p.full + p.short) % p.prompts > 0 ? " or more" : ""} times on different seeds` : `each on its own prompt (${p.prompts} prompts)`}, B = ${p.measuredRows} continuations per episode. The marginal entropy H(p̄_t) at position t is measured over those ${p.measuredRows} rows' temperature-scaled distributions (what was actually sampled from); ${p.short > 0 ? `each position pools the episodes that reach it, so the first ${p.shortTokens} positions rest on ${p.full + p.short} prompts and the rest on ${p.full}` : `each position pools the ${p.full} episodes`}. Bias is the window mean of (H − target)${hasSe ? ", in % of the target ± its standard error across the episodes covering the window (each its own prompt: a position-only schedule cannot follow one prompt's drift, so this spread is what a few prompts can tell)" : ""}; RMSE is per position against the target; the floor is the bootstrap spread that B-row sampling alone gives (rows resampled with replacement). Conditional entropy is each row's own exact entropy, averaged.`,
     "",
     ...modeLines(r),
     "- Repetition: distinct-n is unique / all n-grams inside the window, per row; repeated 4-grams is the share of the window's 4-grams already seen earlier in the same row; self-BLEU-4 compares each full-length row with the other rows of its episode (1 = copies). Text metrics come from the full-length episodes.",
