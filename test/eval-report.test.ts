@@ -179,6 +179,26 @@ describe("evaluation report", () => {
     expect(committed.plan.tokens).toBe(1000);
     expect(committed.plan.measuredRows).toBe(30);
   });
+
+  // docs/eval-seeds: schedule and proxy, each held-out prompt on three seeds, judged by its mean.
+  it("the committed docs/eval-seeds/README.md is the rendering of its results.json, every prompt judged over three seeds", async () => {
+    const dir = "docs/eval-seeds";
+    const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
+    expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
+    expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
+    const { prompts, full, short } = committed.plan;
+    expect(prompts).toBe(20);
+    expect(full + short).toBe(3 * prompts);
+    expect(committed.targets.map((t) => t.target)).toEqual([3.5, 4.6]);
+    for (const { arms } of committed.targets) {
+      expect(arms.map((a) => a.mode).sort()).toEqual(["proxy", "schedule"]);
+      for (const arm of arms) {
+        expect(arm.episodes).toHaveLength(3 * prompts);
+        // Each window's worst prompt is a mean over three episodes, with their spread beside it.
+        for (const spread of Object.values(arm.perPrompt!)) expect(spread).toMatchObject({ prompts, episodes: 3 * prompts, seedSd: expect.any(Number) });
+      }
+    }
+  });
 });
 
 describe("the README's quotes of the reports", () => {
