@@ -181,17 +181,20 @@ describe("evaluation report", () => {
   });
 
   // docs/eval-seeds: schedule and proxy, each held-out prompt on three seeds, judged by its mean.
-  it("the committed docs/eval-seeds/README.md is the rendering of its results.json, every prompt judged over three seeds", async () => {
-    const dir = "docs/eval-seeds";
+  // docs/eval-seeds-marginal: marginal n = 4 and 8 on the same plan at 3.5.
+  it.each([
+    { dir: "docs/eval-seeds", modes: ["proxy", "schedule"], targets: [3.5, 4.6] },
+    { dir: "docs/eval-seeds-marginal", modes: ["marginal", "marginal"], targets: [3.5] },
+  ])("the committed $dir/README.md is the rendering of its results.json, every prompt judged over three seeds", async ({ dir, modes, targets }) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
     expect(await readFile(`${dir}/repetition.svg`, "utf8")).toBe(renderRepetitionSvg(committed));
     const { prompts, full, short } = committed.plan;
     expect(prompts).toBe(20);
     expect(full + short).toBe(3 * prompts);
-    expect(committed.targets.map((t) => t.target)).toEqual([3.5, 4.6]);
+    expect(committed.targets.map((t) => t.target)).toEqual(targets);
     for (const { arms } of committed.targets) {
-      expect(arms.map((a) => a.mode).sort()).toEqual(["proxy", "schedule"]);
+      expect(arms.map((a) => a.mode).sort()).toEqual(modes);
       for (const arm of arms) {
         expect(arm.episodes).toHaveLength(3 * prompts);
         // Each window's worst prompt is a mean over three episodes, with their spread beside it.
