@@ -182,9 +182,11 @@ describe("evaluation report", () => {
 
   // docs/eval-seeds: schedule and proxy, each held-out prompt on three seeds, judged by its mean.
   // docs/eval-seeds-marginal: marginal n = 4 and 8 on the same plan at 3.5.
+  // docs/eval-seeds-6.5: schedule, proxy and marginal on the same plan at 6.5.
   it.each([
     { dir: "docs/eval-seeds", modes: ["proxy", "schedule"], targets: [3.5, 4.6] },
     { dir: "docs/eval-seeds-marginal", modes: ["marginal", "marginal"], targets: [3.5] },
+    { dir: "docs/eval-seeds-6.5", modes: ["marginal", "marginal", "proxy", "schedule"], targets: [6.5] },
   ])("the committed $dir/README.md is the rendering of its results.json, every prompt judged over three seeds", async ({ dir, modes, targets }) => {
     const committed = JSON.parse(await readFile(`${dir}/results.json`, "utf8")) as EvalResults;
     expect(await readFile(`${dir}/README.md`, "utf8")).toBe(renderEvalReport(committed));
